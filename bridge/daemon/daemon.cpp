@@ -1,0 +1,385 @@
+// The daemon's life: load the configuration, open the health endpoint and listeners, turn the
+// loop, reload on SIGHUP (a failing file changes nothing), stop gracefully on SIGTERM/SIGINT.
+#include "bridge/daemon/daemon.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <system_error>
+#include <vector>
+
+#include "bridge/config/config_loader.h"
+#include "bridge/daemon/config_reloader.h"
+#include "bridge/daemon/server_listener.h"
+#include "bridge/health/health_server.h"
+#include "bridge/health/metrics.h"
+#include "bridge/log/log.h"
+#include "bridge/net/uv_handle.h"
+#include "bridge/oauth/token_manager.h"
+#include "bridge/session/session_services.h"
+#include "bridge/version.h"
+
+namespace mb::daemon {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntimeFailure = 1;
+constexpr int kExitUsage = 2;
+// After SIGTERM, sessions get this long to end by themselves before they are told goodbye.
+constexpr uint64_t kShutdownGraceMs = 10'000;
+
+health::TokenRefreshResult to_metric(oauth::RefreshResult result) {
+    switch (result) {
+        case oauth::RefreshResult::success:
+            return health::TokenRefreshResult::ok;
+        case oauth::RefreshResult::permanent_error:
+            return health::TokenRefreshResult::needs_authorization;
+        case oauth::RefreshResult::transient_error:
+            return health::TokenRefreshResult::failed;
+    }
+    return health::TokenRefreshResult::failed;
+}
+
+health::TokenState to_health(oauth::TokenState state) {
+    switch (state) {
+        case oauth::TokenState::valid:
+            return health::TokenState::valid;
+        case oauth::TokenState::needs_authorization:
+            return health::TokenState::needs_authorization;
+        case oauth::TokenState::failing:
+            return health::TokenState::failing;
+        case oauth::TokenState::unknown:
+            return health::TokenState::unknown;
+    }
+    return health::TokenState::unknown;
+}
+
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+log::Options log_options(const config::Config& config, std::optional<int> level_override) {
+    return {.level = level_override.value_or(config.daemon.log_level),
+            .file = config.daemon.log_file.string(),
+            .journal = std::getenv("JOURNAL_STREAM") != nullptr};
+}
+
+Result<void> prepare_state_dir(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+        return make_error("cannot create state_dir " + dir.string() + ": " + ec.message() +
+                          " (check [daemon] state_dir and its parent's permissions)");
+    if (::chmod(dir.c_str(), 0700) != 0)
+        return make_error("cannot restrict state_dir " + dir.string() + " to mode 0700");
+    return {};
+}
+
+class Daemon {
+  public:
+    Daemon(std::filesystem::path config_path, config::Config config,
+           std::optional<int> level_override)
+        : config_path_(std::move(config_path)),
+          config_(std::make_unique<config::Config>(std::move(config))),
+          level_override_(level_override) {
+        uv_loop_init(&loop_);
+    }
+    ~Daemon() { uv_loop_close(&loop_); }
+
+    int run() {
+        if (auto prepared = prepare_state_dir(config_->daemon.state_dir); !prepared) {
+            spdlog::error("{}", prepared.error().message);
+            return kExitRuntimeFailure;
+        }
+        for (const auto& server : config_->servers) metrics_.add_server(server.name);
+        for (const auto& account : config_->accounts) metrics_.add_account(account.name);
+        reloader_ = std::make_unique<ConfigReloader>(&loop_, config_path_);
+        watch_signal(sigterm_, SIGTERM);
+        watch_signal(sigint_, SIGINT);
+        watch_signal(sighup_, SIGHUP);
+        tokens_ = std::make_unique<oauth::TokenManager>(
+            &loop_, oauth::TokenManagerOptions::from_config(*config_));
+        tokens_->set_refresh_observer([this](std::string_view account, oauth::RefreshResult r) {
+            metrics_.token_refresh(account, to_metric(r));
+        });
+        auto started = start_health();
+        if (started) started = start_listeners();
+        if (!started) {
+            spdlog::error("{}", started.error().message);
+            stop_everything();
+            uv_run(&loop_, UV_RUN_DEFAULT);
+            return kExitRuntimeFailure;
+        }
+        spdlog::info("mailbridge {} running with {} ({} server(s), {} account(s))",
+                     MAILBRIDGE_VERSION, config_path_.string(), config_->servers.size(),
+                     config_->accounts.size());
+        uv_run(&loop_, UV_RUN_DEFAULT);
+        spdlog::info("mailbridge stopped");
+        return exit_status_;
+    }
+
+  private:
+    void watch_signal(net::UvHandle<uv_signal_t>& handle, int signum) {
+        handle.open([this](uv_signal_t* h) { return uv_signal_init(&loop_, h); });
+        handle.get()->data = this;
+        uv_signal_start(
+            handle.get(),
+            [](uv_signal_t* h, int sig) {
+                if (h->data) static_cast<Daemon*>(h->data)->on_signal(sig);
+            },
+            signum);
+    }
+
+    void on_signal(int signum) {
+        if (signum == SIGHUP) {
+            spdlog::info("SIGHUP: reloading {}", config_path_.string());
+            reloader_->request(
+                [this](config::LoadResult result) { apply_reload(std::move(result)); });
+            return;
+        }
+        if (stopping_) return;
+        spdlog::info("{}: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+        stopping_ = true;
+        stop_everything();
+    }
+
+    void apply_reload(config::LoadResult result) {
+        if (stopping_) return;
+        if (!result.config) {
+            spdlog::error(
+                "reload failed: {} problem(s) in {}; the running configuration stays "
+                "in force",
+                result.problems.size(), config_path_.string());
+            for (const auto& problem : result.problems) spdlog::error("{}", problem.to_string());
+            return;
+        }
+        auto next = std::make_unique<config::Config>(std::move(*result.config));
+        if (next->daemon.log_level != config_->daemon.log_level) {
+            log::set_level(next->daemon.log_level);
+            spdlog::info("log level is now {}", next->daemon.log_level);
+        }
+        bool health_changed =
+            !same_address(next->daemon.health_listen, config_->daemon.health_listen);
+        config_ = std::move(next);
+        if (health_changed) {
+            health_.reset();
+            if (auto started = start_health(); !started)
+                spdlog::error("reload: {}", started.error().message);
+        }
+        spdlog::info("reloaded {}", config_path_.string());
+    }
+
+    static bool same_address(const std::optional<config::HostPort>& a,
+                             const std::optional<config::HostPort>& b) {
+        if (a.has_value() != b.has_value()) return false;
+        return !a || (a->host == b->host && a->port == b->port);
+    }
+
+    std::shared_ptr<const session::SessionServices> make_services(
+        const config::ServerSettings& server, std::shared_ptr<const config::Config> config,
+        Result<void>& status) {
+        auto services = std::make_shared<session::SessionServices>();
+        services->loop = &loop_;
+        services->config = config;
+        services->server = &server;
+        services->directory = directory_;
+        services->passwords = passwords_;
+        services->tokens = tokens_.get();
+        services->metrics = &metrics_;
+        services->on_login = [this](const std::string& account, health::LoginResult result,
+                                    const std::string& error) {
+            auto& last = last_logins_[account];
+            last.result = result;
+            last.time = unix_seconds(std::chrono::system_clock::now());
+            last.error = error;
+        };
+        auto upstream_tls = net::TlsClientContext::create({server.ca_file, server.verify});
+        if (!upstream_tls) {
+            status = make_error("[[server]] " + server.name + ": " + upstream_tls.error().message);
+            return nullptr;
+        }
+        if (!server.verify)
+            spdlog::warn(
+                "[[server]] {}: verify = false: the upstream certificate and hostname "
+                "are NOT checked",
+                server.name);
+        services->upstream_tls =
+            std::make_shared<net::TlsClientContext>(std::move(upstream_tls.value()));
+        if (server.local_tls != config::LocalTls::none) {
+            auto local = net::TlsServerContext::create(server.local_cert, server.local_key);
+            if (!local) {
+                status = make_error("[[server]] " + server.name + ": " + local.error().message);
+                return nullptr;
+            }
+            services->local_tls = std::make_shared<net::TlsServerContext>(std::move(local.value()));
+        }
+        return services;
+    }
+
+    Result<void> start_listeners() {
+        shared_config_ = std::make_shared<const config::Config>(*config_);
+        directory_ = std::make_shared<session::AccountDirectory>(*shared_config_);
+        passwords_ = std::make_shared<session::LocalPasswordChecker>(&loop_);
+        for (const auto& server : shared_config_->servers) {
+            Result<void> status;
+            auto services = make_services(server, shared_config_, status);
+            if (!services) return status;
+            auto listener = std::make_unique<ServerListener>(&loop_, services, active_sessions_);
+            if (auto started = listener->start(); !started) return started;
+            listeners_.push_back(std::move(listener));
+        }
+        return {};
+    }
+
+    Result<void> start_health() {
+        if (!config_->daemon.health_listen) return {};
+        health_ = std::make_unique<health::HealthServer>(&loop_, metrics_,
+                                                         [this] { return readiness(); });
+        health::HealthServerOptions options;
+        options.host = config_->daemon.health_listen->host;
+        options.port = config_->daemon.health_listen->port;
+        auto started = health_->start(options);
+        if (!started) {
+            health_.reset();
+            return started;
+        }
+        return {};
+    }
+
+    health::ReadinessReport readiness() const {
+        health::ReadinessReport report;
+        for (const auto& listener : listeners_) {
+            const auto& server = *listener->services().server;
+            report.listeners.push_back({server.name,
+                                        server.protocol == config::Protocol::imap   ? "imap"
+                                        : server.protocol == config::Protocol::pop3 ? "pop3"
+                                                                                    : "smtp",
+                                        server.listen.to_string(), listener->listening(),
+                                        listener->error()});
+        }
+        auto tokens = tokens_ ? tokens_->status() : std::vector<oauth::TokenStatus>{};
+        for (const auto& account : config_->accounts) {
+            bool listed = false;
+            for (const auto& token : tokens) {
+                if (token.account != account.name) continue;
+                report.accounts.push_back(account_state(account.name, &token));
+                listed = true;
+            }
+            if (!listed) report.accounts.push_back(account_state(account.name, nullptr));
+        }
+        return report;
+    }
+
+    health::AccountState account_state(const std::string& account,
+                                       const oauth::TokenStatus* token) const {
+        health::AccountState state;
+        state.name = account;
+        if (token) {
+            state.login = token->login;
+            state.token_state = to_health(token->state);
+            if (token->valid_until) state.token_valid_until = unix_seconds(*token->valid_until);
+            state.last_error = token->last_error;
+        }
+        if (auto it = last_logins_.find(account); it != last_logins_.end()) {
+            state.last_login_result = it->second.result;
+            state.last_login_time = it->second.time;
+            if (state.last_error.empty()) state.last_error = it->second.error;
+        }
+        return state;
+    }
+
+    // SIGTERM: stop accepting, let sessions end by themselves for a grace period, then say
+    // goodbye to the rest; the loop ends when the last handle is closed.
+    void stop_everything() {
+        for (auto& listener : listeners_) listener->stop_accepting();
+        if (active_sessions_ > 0) {
+            spdlog::info("waiting up to {} s for {} session(s) to end", kShutdownGraceMs / 1000,
+                         active_sessions_);
+            grace_timer_.open([this](uv_timer_t* t) { return uv_timer_init(&loop_, t); });
+            grace_timer_.get()->data = this;
+            grace_deadline_ = uv_now(&loop_) + kShutdownGraceMs;
+            // Until the deadline the timer only checks; shut_down_sessions starts after it.
+            uv_timer_start(
+                grace_timer_.get(),
+                [](uv_timer_t* t) {
+                    auto* self = static_cast<Daemon*>(t->data);
+                    if (!self) return;
+                    if (self->active_sessions_ == 0) {
+                        self->release_all();
+                        return;
+                    }
+                    if (uv_now(&self->loop_) < self->grace_deadline_) return;
+                    for (auto& listener : self->listeners_)
+                        listener->shut_down_sessions("the bridge is shutting down");
+                    if (uv_now(&self->loop_) >= self->grace_deadline_ + 5000) self->release_all();
+                },
+                100, 100);
+        } else {
+            release_all();
+        }
+        health_.reset();
+        reloader_.reset();
+        sigterm_.close();
+        sigint_.close();
+        sighup_.close();
+    }
+
+    void release_all() {
+        grace_timer_.close();
+        listeners_.clear();
+        tokens_.reset();
+        passwords_.reset();
+    }
+
+    uv_loop_t loop_{};
+    std::filesystem::path config_path_;
+    std::unique_ptr<config::Config> config_;
+    std::optional<int> level_override_;
+    health::Metrics metrics_;
+    std::unique_ptr<health::HealthServer> health_;
+    std::unique_ptr<ConfigReloader> reloader_;
+    net::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;
+    net::UvHandle<uv_timer_t> grace_timer_;
+    uint64_t grace_deadline_ = 0;
+    std::unique_ptr<oauth::TokenManager> tokens_;
+    std::shared_ptr<const config::Config> shared_config_;
+    std::shared_ptr<session::AccountDirectory> directory_;
+    std::shared_ptr<session::LocalPasswordChecker> passwords_;
+    std::vector<std::unique_ptr<ServerListener>> listeners_;
+    std::size_t active_sessions_ = 0;
+    struct LastLogin {
+        health::LoginResult result;
+        std::int64_t time = 0;
+        std::string error;
+    };
+    std::map<std::string, LastLogin> last_logins_;
+    bool stopping_ = false;
+    int exit_status_ = kExitOk;
+};
+
+}  // namespace
+
+int run_daemon(const std::filesystem::path& config_path, std::optional<int> log_level_override) {
+    auto loaded = config::load_config_file(config_path);
+    if (!loaded.config) {
+        for (const auto& problem : loaded.problems) std::cerr << problem.to_string() << "\n";
+        std::cerr << "mailbridge: not started: fix the configuration (mailbridge check-config "
+                     "--config "
+                  << config_path.string() << ")\n";
+        return kExitUsage;
+    }
+    if (auto logging = log::init(log_options(*loaded.config, log_level_override)); !logging) {
+        std::cerr << "mailbridge: " << logging.error().message << "\n";
+        return kExitUsage;
+    }
+    std::signal(SIGPIPE, SIG_IGN);
+    Daemon daemon(config_path, std::move(*loaded.config), log_level_override);
+    return daemon.run();
+}
+
+}  // namespace mb::daemon

@@ -1,0 +1,52 @@
+// HealthRouter: decides the answer to one parsed request. Built-in routes: GET /healthz,
+// GET /readyz (JSON from the readiness provider; 200 when ready, else 503) and GET /metrics
+// (Prometheus text). Later features add routes by method and path prefix (e.g. "GET", "/auth/")
+// without editing the server. Owned by the HealthServer; the Metrics it reads must outlive it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bridge/health/http_response.h"
+#include "bridge/health/metrics.h"
+#include "bridge/health/readiness.h"
+#include "protocol/http/http_request_parser.h"
+
+namespace mb::health {
+
+using RouteHandler = std::function<HttpResponse(const protocol::http::Request&)>;
+
+class HealthRouter {
+  public:
+    HealthRouter(const Metrics& metrics, ReadinessProvider readiness);
+
+    // Answers `method` on every path that starts with `path_prefix`. A GET route also answers
+    // HEAD. The built-in paths win; among added routes the longest matching prefix wins.
+    void add_route(std::string method, std::string path_prefix, RouteHandler handler);
+
+    // Never throws: a handler or provider that throws gives 500. Unknown path → 404; a known path
+    // with a method it does not answer → 405 with Allow.
+    HttpResponse answer(const protocol::http::Request& request) const;
+
+  private:
+    struct Route {
+        std::string method;
+        std::string path_prefix;
+        RouteHandler handler;
+    };
+
+    HttpResponse answer_builtin(std::string_view path) const;
+    HttpResponse answer_added(const protocol::http::Request& request, std::string_view path) const;
+
+    const Metrics& metrics_;
+    ReadinessProvider readiness_;
+    std::vector<Route> routes_;
+};
+
+// The path of a request target: without the query, and without scheme and authority for an
+// absolute-form target ("http://host/readyz?x" → "/readyz").
+std::string_view target_path(std::string_view target);
+
+}  // namespace mb::health

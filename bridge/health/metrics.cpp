@@ -1,0 +1,97 @@
+// Metrics: declares the mailbridge_ families and maps each typed event onto them.
+#include "bridge/health/metrics.h"
+
+#include <array>
+#include <iterator>
+
+namespace mb::health {
+namespace {
+
+constexpr std::string_view kSessionsActive = "mailbridge_sessions_active";
+constexpr std::string_view kSessionsTotal = "mailbridge_sessions_total";
+constexpr std::string_view kSessionsRefused = "mailbridge_sessions_refused_total";
+constexpr std::string_view kBytes = "mailbridge_bytes_total";
+constexpr std::string_view kLogins = "mailbridge_logins_total";
+constexpr std::string_view kTokenRefreshes = "mailbridge_token_refreshes_total";
+constexpr std::string_view kConnectSeconds = "mailbridge_upstream_connect_seconds";
+constexpr std::string_view kCacheRows = "mailbridge_cache_rows";
+
+template <typename... Views>
+std::array<std::string_view, sizeof...(Views)> labels(Views... values) {
+    return {std::string_view(values)...};
+}
+
+}  // namespace
+
+Metrics::Metrics() {
+    registry_.add_gauge(std::string(kSessionsActive), "Client sessions open now, per server.",
+                        {"server"});
+    registry_.add_counter(std::string(kSessionsTotal), "Client sessions accepted, per server.",
+                          {"server"});
+    registry_.add_counter(std::string(kSessionsRefused),
+                          "Client connections refused because max_sessions was reached.",
+                          {"server"});
+    registry_.add_counter(std::string(kBytes), "Bytes relayed, per server and direction.",
+                          {"server", "direction"});
+    registry_.add_counter(std::string(kLogins), "Client logins, per server and result.",
+                          {"server", "result"});
+    registry_.add_counter(std::string(kTokenRefreshes),
+                          "OAuth2 token requests, per account and result.", {"account", "result"});
+    registry_.add_histogram(
+        std::string(kConnectSeconds),
+        "Seconds from the start of an upstream connection to a usable session (TCP, proxy, TLS, "
+        "authentication), per server.",
+        {"server"}, {std::begin(kConnectLatencyBounds), std::end(kConnectLatencyBounds)});
+    registry_.add_gauge(std::string(kCacheRows), "Rows in the metadata cache, per account.",
+                        {"account"});
+}
+
+void Metrics::add_server(std::string_view server) {
+    registry_.touch(kSessionsActive, labels(server));
+    registry_.touch(kSessionsTotal, labels(server));
+    registry_.touch(kSessionsRefused, labels(server));
+    for (Direction d : {Direction::client_to_upstream, Direction::upstream_to_client})
+        registry_.touch(kBytes, labels(server, to_string(d)));
+    registry_.touch(kLogins, labels(server, to_string(LoginResult::ok)));
+    registry_.touch(kConnectSeconds, labels(server));
+}
+
+void Metrics::add_account(std::string_view account) {
+    registry_.touch(kTokenRefreshes, labels(account, to_string(TokenRefreshResult::ok)));
+    registry_.touch(kCacheRows, labels(account));
+}
+
+void Metrics::session_opened(std::string_view server) {
+    registry_.add(kSessionsActive, labels(server), 1);
+    registry_.add(kSessionsTotal, labels(server), 1);
+}
+
+void Metrics::session_closed(std::string_view server) {
+    registry_.add(kSessionsActive, labels(server), -1);
+}
+
+void Metrics::session_refused(std::string_view server) {
+    registry_.add(kSessionsRefused, labels(server), 1);
+}
+
+void Metrics::bytes(std::string_view server, Direction direction, std::uint64_t n) {
+    registry_.add(kBytes, labels(server, to_string(direction)), static_cast<double>(n));
+}
+
+void Metrics::login(std::string_view server, LoginResult result) {
+    registry_.add(kLogins, labels(server, to_string(result)), 1);
+}
+
+void Metrics::token_refresh(std::string_view account, TokenRefreshResult result) {
+    registry_.add(kTokenRefreshes, labels(account, to_string(result)), 1);
+}
+
+void Metrics::connect_latency(std::string_view server, double seconds) {
+    registry_.observe(kConnectSeconds, labels(server), seconds);
+}
+
+void Metrics::cache_rows(std::string_view account, std::int64_t rows) {
+    registry_.set(kCacheRows, labels(account), static_cast<double>(rows));
+}
+
+}  // namespace mb::health

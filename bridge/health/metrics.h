@@ -1,0 +1,49 @@
+// Metrics: the daemon's metrics with a typed facade, so that sessions, the token manager and the
+// cache writer call methods (session_opened, bytes, login …) instead of naming metrics. Every name
+// starts with mailbridge_. Owned by the daemon and used on the event-loop thread only (no
+// locking); work on other threads posts its numbers to the loop first.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "bridge/health/metric_labels.h"
+#include "bridge/health/metrics_registry.h"
+
+namespace mb::health {
+
+class Metrics {
+  public:
+    // Upper bounds of the upstream connect latency buckets, in seconds.
+    static constexpr double kConnectLatencyBounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                       0.5,   1,    2.5,   5,    10};
+
+    Metrics();
+
+    // Zero-valued series for a configured server / account, so they show before any traffic.
+    void add_server(std::string_view server);
+    void add_account(std::string_view account);
+
+    // A local client connected (active +1, total +1) / its session ended (active -1).
+    void session_opened(std::string_view server);
+    void session_closed(std::string_view server);
+    // A client was refused because max_sessions was reached.
+    void session_refused(std::string_view server);
+    void bytes(std::string_view server, Direction direction, std::uint64_t n);
+    void login(std::string_view server, LoginResult result);
+    void token_refresh(std::string_view account, TokenRefreshResult result);
+    // Time from the start of the upstream connection to a usable session (TCP, proxy, TLS, auth).
+    void connect_latency(std::string_view server, double seconds);
+    // Rows the metadata cache holds for the account (messages and mailboxes).
+    void cache_rows(std::string_view account, std::int64_t rows);
+
+    // Prometheus text exposition format 0.0.4.
+    std::string render() const { return registry_.render(); }
+    const MetricsRegistry& registry() const { return registry_; }
+
+  private:
+    MetricsRegistry registry_;
+};
+
+}  // namespace mb::health

@@ -1,0 +1,70 @@
+// Readiness report: the ready rule and the JSON rendering. See readiness.h.
+#include "bridge/health/readiness.h"
+
+#include <algorithm>
+
+namespace mb::health {
+namespace {
+
+nlohmann::ordered_json text_or_null(const std::string& text) {
+    return text.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(text);
+}
+
+template <typename T>
+nlohmann::ordered_json optional_or_null(const std::optional<T>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+}  // namespace
+
+std::string_view to_string(TokenState state) {
+    switch (state) {
+        case TokenState::valid:
+            return "valid";
+        case TokenState::needs_authorization:
+            return "needs_authorization";
+        case TokenState::failing:
+            return "failing";
+        case TokenState::unknown:
+            return "unknown";
+    }
+    return "unknown";
+}
+
+bool ReadinessReport::ready() const {
+    return std::all_of(listeners.begin(), listeners.end(),
+                       [](const ListenerState& listener) { return listener.up; });
+}
+
+void to_json(nlohmann::ordered_json& out, const ListenerState& listener) {
+    out = nlohmann::ordered_json{{"name", listener.name},
+                                 {"protocol", listener.protocol},
+                                 {"address", listener.address},
+                                 {"up", listener.up},
+                                 {"error", text_or_null(listener.error)}};
+}
+
+void to_json(nlohmann::ordered_json& out, const AccountState& account) {
+    nlohmann::ordered_json result = nullptr;
+    if (account.last_login_result) result = std::string(to_string(*account.last_login_result));
+    out = nlohmann::ordered_json{{"name", account.name},
+                                 {"login", account.login},
+                                 {"token_state", std::string(to_string(account.token_state))},
+                                 {"token_valid_until", optional_or_null(account.token_valid_until)},
+                                 {"last_login_result", result},
+                                 {"last_login_time", optional_or_null(account.last_login_time)},
+                                 {"last_error", text_or_null(account.last_error)}};
+}
+
+void to_json(nlohmann::ordered_json& out, const ReadinessReport& report) {
+    out = nlohmann::ordered_json{
+        {"ready", report.ready()}, {"listeners", report.listeners}, {"accounts", report.accounts}};
+}
+
+std::string to_json_text(const ReadinessReport& report) {
+    return nlohmann::ordered_json(report).dump(2, ' ', false,
+                                               nlohmann::ordered_json::error_handler_t::replace) +
+           "\n";
+}
+
+}  // namespace mb::health

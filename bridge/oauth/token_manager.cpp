@@ -1,0 +1,500 @@
+// The token manager (see token_manager.h). A fetch runs as a chain of loop callbacks:
+//   acquire → client secret (worker) → proxy password (worker) → endpoint (preset or discovery
+//   GET) → token POST → succeed | fail (transient: retry timer → again from the secrets).
+// Every result reaches waiters through deferred_ and a zero timer, so no callback ever runs
+// inside get_token(). Entries are never erased while the manager lives; callbacks hold Entry&.
+#include "bridge/oauth/token_manager.h"
+
+#include <algorithm>
+
+#include "bridge/config/secret_resolver.h"
+#include "bridge/log/log.h"
+#include "bridge/oauth/account_endpoints.h"
+#include "bridge/oauth/token_endpoint_answer.h"
+#include "protocol/oauth/discovery.h"
+#include "protocol/oauth/form_encoding.h"
+
+namespace mb::oauth {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+HttpProxy::Auth proxy_auth(config::ProxyAuth auth) {
+    switch (auth) {
+        case config::ProxyAuth::none:
+            return HttpProxy::Auth::none;
+        case config::ProxyAuth::basic:
+            return HttpProxy::Auth::basic;
+        case config::ProxyAuth::digest:
+            return HttpProxy::Auth::digest;
+        case config::ProxyAuth::any:
+            return HttpProxy::Auth::any;
+    }
+    return HttpProxy::Auth::any;
+}
+
+}  // namespace
+
+std::string_view to_string(TokenState state) {
+    switch (state) {
+        case TokenState::unknown:
+            return "unknown";
+        case TokenState::valid:
+            return "valid";
+        case TokenState::needs_authorization:
+            return "needs_authorization";
+        case TokenState::failing:
+            return "failing";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(RefreshResult result) {
+    switch (result) {
+        case RefreshResult::success:
+            return "success";
+        case RefreshResult::transient_error:
+            return "transient_error";
+        case RefreshResult::permanent_error:
+            return "permanent_error";
+    }
+    return "permanent_error";
+}
+
+struct TokenManager::Waiter {
+    Callback callback;  // null once delivered or cancelled
+};
+
+struct TokenManager::Entry {
+    TokenManager* owner = nullptr;
+    const config::AccountSettings* account = nullptr;  // into options_.accounts
+    std::string login;                                 // "" for an account-wide token
+    std::optional<AccessToken> token;
+    std::chrono::seconds lifetime{0};
+    bool token_used = false;  // handed out since the last fetch began (refresh ahead only then)
+    bool fetching = false;    // a fetch (or its retry wait) is under way
+    int retries = 0;
+    std::string server_proxy;  // proxy of the listener whose session started the fetch
+    Secret client_secret;
+    std::vector<std::shared_ptr<Waiter>> waiters;
+    HttpCall call;
+    net::UvHandle<uv_timer_t> timer;  // retry wait while fetching, else refresh ahead
+    bool needs_authorization = false;
+    std::string last_error;
+    std::optional<Clock::time_point> hold_until;
+    std::uint64_t refreshes[3] = {0, 0, 0};  // by RefreshResult
+
+    bool usable(Clock::time_point now) const {
+        return token && now + expiry_margin(lifetime) < token->expires_at;
+    }
+};
+
+namespace {
+
+// A log line names the account once, whether or not the message already does.
+std::string with_account(const TokenManager::Entry& entry, const std::string& message) {
+    std::string prefix = "account " + entry.account->name + ": ";
+    return message.rfind(prefix, 0) == 0 ? message : prefix + message;
+}
+
+}  // namespace
+
+TokenManagerOptions TokenManagerOptions::from_config(const config::Config& config) {
+    TokenManagerOptions options;
+    options.accounts = config.accounts;
+    options.proxies = config.proxies;
+    options.connect_timeout = std::chrono::seconds(config.daemon.connect_timeout);
+    options.request_timeout = 2 * options.connect_timeout;
+    return options;
+}
+
+TokenManager::TokenManager(uv_loop_t* loop, TokenManagerOptions options)
+    : loop_(loop),
+      options_(std::move(options)),
+      http_(loop),
+      secrets_(
+          loop, options_.resolve_secret ? options_.resolve_secret
+                                        : [](const config::SecretSource& source) {
+                                              return config::resolve_secret(source);
+                                          }) {
+    deferred_timer_.open([&](uv_timer_t* t) { return uv_timer_init(loop_, t); });
+    deferred_timer_.get()->data = this;
+}
+
+TokenManager::~TokenManager() {
+    alive_.reset();
+}
+
+void TokenManager::set_refresh_observer(RefreshObserver observer) {
+    observer_ = std::move(observer);
+}
+
+TokenManager::Entry& TokenManager::entry_for(const config::AccountSettings& account,
+                                             std::string_view login) {
+    Key key{account.name,
+            account.flow == config::Flow::client_credentials ? "" : std::string(login)};
+    auto& slot = entries_[key];
+    if (!slot) {
+        slot = std::make_unique<Entry>();
+        slot->owner = this;
+        slot->account = &account;
+        slot->login = key.second;
+        slot->timer.open([&](uv_timer_t* t) { return uv_timer_init(loop_, t); });
+        slot->timer.get()->data = slot.get();
+    }
+    return *slot;
+}
+
+TokenWait TokenManager::get_token(std::string_view account_name, std::string_view login,
+                                  Callback callback, std::string_view server_proxy) {
+    auto waiter = std::make_shared<Waiter>(Waiter{std::move(callback)});
+    TokenWait wait(waiter);
+    auto account = std::find_if(options_.accounts.begin(), options_.accounts.end(),
+                                [&](const auto& a) { return a.name == account_name; });
+    if (account == options_.accounts.end()) {
+        defer(waiter, make_error("no account named \"" + std::string(account_name) +
+                                 "\" is configured — check the [[account]] names"));
+        return wait;
+    }
+    if (account->auth != config::AccountAuth::oauth2) {
+        defer(waiter,
+              make_error("account " + account->name + " uses password authentication, not OAuth2"));
+        return wait;
+    }
+    Entry& entry = entry_for(*account, login);
+    auto now = Clock::now();
+    if (entry.usable(now)) {
+        entry.token_used = true;
+        defer(waiter, *entry.token);
+        return wait;
+    }
+    if (!entry.fetching && entry.hold_until && now < *entry.hold_until) {
+        defer(waiter, make_error(entry.last_error));
+        return wait;
+    }
+    entry.waiters.push_back(std::move(waiter));
+    if (!entry.fetching) {
+        entry.server_proxy = std::string(server_proxy);
+        acquire(entry);
+    }
+    return wait;
+}
+
+void TokenManager::invalidate(std::string_view account, std::string_view login,
+                              const Secret& token) {
+    for (auto& [key, entry] : entries_) {
+        if (key.first != account || (!key.second.empty() && key.second != login)) continue;
+        if (!entry->token || !(entry->token->value == token)) continue;
+        log::forget_secret(entry->token->value.reveal());
+        entry->token.reset();
+        if (!entry->fetching) uv_timer_stop(entry->timer.get());
+    }
+}
+
+std::vector<TokenStatus> TokenManager::status() const {
+    std::vector<TokenStatus> result;
+    auto now = Clock::now();
+    for (const auto& [key, entry] : entries_) {
+        TokenStatus status;
+        status.account = key.first;
+        status.login = key.second;
+        bool valid = entry->token && now < entry->token->expires_at;
+        if (entry->needs_authorization)
+            status.state = TokenState::needs_authorization;
+        else if (valid)
+            status.state = TokenState::valid;
+        else if (!entry->last_error.empty())
+            status.state = TokenState::failing;
+        if (valid) status.valid_until = entry->token->valid_until;
+        status.last_error = entry->last_error;
+        status.refreshes_success = entry->refreshes[0];
+        status.refreshes_transient_error = entry->refreshes[1];
+        status.refreshes_permanent_error = entry->refreshes[2];
+        result.push_back(std::move(status));
+    }
+    return result;
+}
+
+void TokenManager::defer(std::shared_ptr<Waiter> waiter, Result<AccessToken> result) {
+    if (!waiter->callback) return;
+    deferred_.emplace_back(std::move(waiter), std::move(result));
+    uv_timer_start(
+        deferred_timer_.get(),
+        [](uv_timer_t* timer) {
+            if (timer->data) static_cast<TokenManager*>(timer->data)->deliver_deferred();
+        },
+        0, 0);
+}
+
+void TokenManager::deliver_deferred() {
+    auto batch = std::move(deferred_);
+    deferred_.clear();
+    std::weak_ptr<bool> alive = alive_;
+    for (auto& [waiter, result] : batch) {
+        if (!waiter->callback) continue;  // cancelled meanwhile
+        auto callback = std::move(waiter->callback);
+        waiter->callback = nullptr;
+        callback(result);
+        if (alive.expired()) return;  // a callback destroyed the manager
+    }
+}
+
+void TokenManager::finish_waiters(Entry& entry, const Result<AccessToken>& result) {
+    auto waiters = std::move(entry.waiters);
+    entry.waiters.clear();
+    for (auto& waiter : waiters) defer(std::move(waiter), result);
+}
+
+// Where a token comes from. Client credentials: fetched now. Other flows need a user's consent
+// first (`mailbridge auth`); a stored refresh token (TokenStore) will be redeemed here.
+void TokenManager::acquire(Entry& entry) {
+    const auto& account = *entry.account;
+    if (account.flow != config::Flow::client_credentials) {
+        entry.needs_authorization = true;
+        std::string command = "mailbridge auth " + account.name;
+        if (!entry.login.empty() && entry.login != account.login)
+            command += " --login " + entry.login;
+        entry.last_error = "authorization required — run " + command;
+        finish_waiters(entry, make_error(entry.last_error));
+        return;
+    }
+    entry.fetching = true;
+    entry.retries = 0;
+    if (entry.token) entry.token_used = false;
+    fetch_with_secrets(entry);
+}
+
+void TokenManager::fetch_with_secrets(Entry& entry) {
+    const auto& account = *entry.account;
+    if (account.client_secret.empty()) {
+        fail(entry, "account " + account.name + ": the client_credentials flow needs client_secret",
+             RefreshResult::permanent_error);
+        return;
+    }
+    const std::string& proxy_name = account.proxy.empty() ? entry.server_proxy : account.proxy;
+    const config::ProxySettings* proxy = nullptr;
+    if (!proxy_name.empty()) {
+        auto found = std::find_if(options_.proxies.begin(), options_.proxies.end(),
+                                  [&](const auto& p) { return p.name == proxy_name; });
+        if (found == options_.proxies.end()) {
+            fail(entry,
+                 "account " + account.name + ": proxy \"" + proxy_name +
+                     "\" is not configured — add a [[proxy]] with that name",
+                 RefreshResult::permanent_error);
+            return;
+        }
+        proxy = &*found;
+    }
+    secrets_.resolve("client_secret of account " + account.name, account.client_secret,
+                     [this, &entry, proxy](const Result<Secret>& secret) {
+                         if (!secret) {
+                             fail(entry,
+                                  "account " + entry.account->name +
+                                      ": cannot read client_secret: " + secret.error().message,
+                                  RefreshResult::permanent_error);
+                             return;
+                         }
+                         entry.client_secret = secret.value();
+                         fetch_with_proxy(entry, proxy);
+                     });
+}
+
+void TokenManager::fetch_with_proxy(Entry& entry, const config::ProxySettings* proxy) {
+    if (!proxy) {
+        fetch_endpoint(entry, std::nullopt);
+        return;
+    }
+    secrets_.resolve(
+        "password of proxy " + proxy->name, proxy->password,
+        [this, &entry, proxy](const Result<Secret>& password) {
+            if (!password) {
+                fail(entry,
+                     "proxy " + proxy->name + ": cannot read password: " + password.error().message,
+                     RefreshResult::permanent_error);
+                return;
+            }
+            HttpProxy settings;
+            settings.url = proxy->url;
+            settings.auth = proxy_auth(proxy->auth);
+            settings.username = proxy->username;
+            settings.password = password.value();
+            settings.ca_file = proxy->ca_file;
+            settings.no_proxy = proxy->no_proxy;
+            fetch_endpoint(entry, settings);
+        });
+}
+
+HttpRequest TokenManager::base_request(std::string url,
+                                       const std::optional<HttpProxy>& proxy) const {
+    HttpRequest request;
+    request.url = std::move(url);
+    request.connect_timeout = options_.connect_timeout;
+    request.total_timeout = options_.request_timeout;
+    request.proxy = proxy;
+    request.ca_file = options_.ca_file;
+    return request;
+}
+
+void TokenManager::fetch_endpoint(Entry& entry, const std::optional<HttpProxy>& proxy) {
+    auto plan = plan_token_endpoint(*entry.account);
+    if (!plan) {
+        fail(entry, plan.error().message, RefreshResult::permanent_error);
+        return;
+    }
+    if (!plan->token_endpoint.empty()) {
+        post_token_request(entry, plan->token_endpoint, proxy);
+        return;
+    }
+    if (auto found = discovered_.find(entry.account->name); found != discovered_.end()) {
+        post_token_request(entry, found->second, proxy);
+        return;
+    }
+    entry.call = http_.start(base_request(plan->discovery_url, proxy), [this, &entry, plan = *plan,
+                                                                        proxy](HttpResult answer) {
+        const std::string what = "discovery document " + plan.discovery_url;
+        if (!answer.ok()) {
+            fail(entry, transport_failure_message(answer, "discovery document", plan.discovery_url),
+                 answer.failure == HttpFailure::too_large || answer.failure == HttpFailure::tls ||
+                         answer.failure == HttpFailure::other
+                     ? RefreshResult::permanent_error
+                     : RefreshResult::transient_error,
+                 answer.retry_after);
+            return;
+        }
+        if (answer.status != 200) {
+            fail(entry,
+                 what + " answered HTTP " + std::to_string(answer.status) + " — check issuer",
+                 answer.status >= 500 || answer.status == 429 ? RefreshResult::transient_error
+                                                              : RefreshResult::permanent_error,
+                 answer.retry_after);
+            return;
+        }
+        auto document = protocol::oauth::parse_discovery(answer.body, plan.issuer);
+        if (!document) {
+            fail(entry, what + ": " + document.error().message, RefreshResult::permanent_error);
+            return;
+        }
+        discovered_[entry.account->name] = document->token_endpoint;
+        post_token_request(entry, document->token_endpoint, proxy);
+    });
+}
+
+void TokenManager::post_token_request(Entry& entry, const std::string& endpoint,
+                                      const std::optional<HttpProxy>& proxy) {
+    HttpRequest request = base_request(endpoint, proxy);
+    request.post = true;
+    request.body = protocol::oauth::client_credentials_form(
+        entry.account->client_id, entry.client_secret, scopes_for(*entry.account));
+    spdlog::debug("oauth: requesting a {} token for account {} from {}",
+                  flow_name(entry.account->flow), entry.account->name, endpoint);
+    entry.call = http_.start(std::move(request), [this, &entry, endpoint](HttpResult answer) {
+        on_token_answer(entry, endpoint, answer);
+    });
+}
+
+void TokenManager::on_token_answer(Entry& entry, const std::string& endpoint,
+                                   const HttpResult& answer) {
+    auto outcome = interpret_token_answer(answer, endpoint, flow_name(entry.account->flow));
+    if (!outcome.grant) {
+        fail(entry, outcome.message,
+             outcome.transient ? RefreshResult::transient_error : RefreshResult::permanent_error,
+             outcome.retry_after);
+        return;
+    }
+    auto lifetime = outcome.grant->expires_in;
+    AccessToken token;
+    token.value = std::move(outcome.grant->access_token);
+    token.expires_at = Clock::now() + lifetime;
+    token.valid_until = std::chrono::system_clock::now() + lifetime;
+    succeed(entry, std::move(token), lifetime);
+}
+
+void TokenManager::succeed(Entry& entry, AccessToken token, std::chrono::seconds lifetime) {
+    log::register_secret(token.value.reveal());
+    if (entry.token) log::forget_secret(entry.token->value.reveal());
+    entry.token = std::move(token);
+    entry.lifetime = lifetime;
+    entry.fetching = false;
+    entry.needs_authorization = false;
+    entry.last_error.clear();
+    entry.hold_until.reset();
+    entry.token_used =
+        entry.token_used || std::any_of(entry.waiters.begin(), entry.waiters.end(),
+                                        [](const auto& w) { return w->callback != nullptr; });
+    ++entry.refreshes[static_cast<int>(RefreshResult::success)];
+    spdlog::info("oauth: token for account {} fetched, valid for {} s", entry.account->name,
+                 lifetime.count());
+    schedule(entry, refresh_delay(lifetime));
+    finish_waiters(entry, *entry.token);
+    if (observer_) observer_(entry.account->name, RefreshResult::success);
+}
+
+void TokenManager::fail(Entry& entry, std::string message, RefreshResult kind,
+                        std::optional<std::chrono::seconds> retry_after) {
+    if (kind == RefreshResult::transient_error) {
+        if (auto delay = retry_delay(options_.retry, entry.retries + 1, retry_after)) {
+            ++entry.retries;
+            entry.last_error = message;
+            spdlog::warn("oauth: {}; retry {} of {} in {} ms", with_account(entry, message),
+                         entry.retries, options_.retry.max_retries, delay->count());
+            schedule(entry, *delay);
+            return;
+        }
+        if (entry.retries > 0)
+            message += " (gave up after " + std::to_string(entry.retries + 1) + " attempts)";
+        else if (retry_after)
+            message += " (the server asks to wait " + std::to_string(retry_after->count()) + " s)";
+    }
+    entry.fetching = false;
+    entry.last_error = message;
+    entry.hold_until = Clock::now() + options_.failure_hold;
+    ++entry.refreshes[static_cast<int>(kind)];
+    spdlog::warn("oauth: {}", with_account(entry, message));
+    if (entry.usable(Clock::now())) schedule(entry, options_.failure_hold);
+    finish_waiters(entry, make_error(message));
+    if (observer_) observer_(entry.account->name, kind);
+}
+
+void TokenManager::schedule(Entry& entry, Millis delay) {
+    uv_timer_start(
+        entry.timer.get(),
+        [](uv_timer_t* timer) {
+            if (auto* e = static_cast<Entry*>(timer->data)) e->owner->on_entry_timer(*e);
+        },
+        static_cast<std::uint64_t>(std::max<Millis>(delay, Millis(0)).count()), 0);
+}
+
+void TokenManager::on_entry_timer(Entry& entry) {
+    if (entry.fetching) {  // the wait before a retry is over
+        fetch_with_secrets(entry);
+        return;
+    }
+    if (!entry.token || !entry.token_used) return;  // nobody used it: let it lapse
+    spdlog::debug("oauth: refreshing the token of account {} ahead of expiry", entry.account->name);
+    acquire(entry);
+}
+
+TokenWait& TokenWait::operator=(TokenWait&& other) noexcept {
+    if (this != &other) {
+        cancel();
+        waiter_ = std::move(other.waiter_);
+    }
+    return *this;
+}
+
+TokenWait::~TokenWait() {
+    cancel();
+}
+
+void TokenWait::cancel() {
+    if (auto waiter = waiter_.lock()) waiter->callback = nullptr;
+    waiter_.reset();
+}
+
+bool TokenWait::pending() const {
+    auto waiter = waiter_.lock();
+    return waiter && waiter->callback != nullptr;
+}
+
+}  // namespace mb::oauth

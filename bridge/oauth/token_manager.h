@@ -1,0 +1,138 @@
+// TokenManager: one per daemon, on the event loop. Hands out OAuth2 access tokens for upstream
+// XOAUTH2/OAUTHBEARER: from its cache, or by fetching them from the account's token endpoint
+// (one request in flight per key however many sessions wait), refreshing them ahead of expiry.
+//
+// Keys follow the contract's token sharing: a client_credentials token belongs to the account
+// (login "") and serves every login it matches; other flows key by (account, login). This round
+// fetches client_credentials tokens; accounts with other flows report needs_authorization until a
+// TokenStore and the refresh_token grant plug into acquire() (see token_manager.cpp).
+//
+// Ownership: the manager owns its HttpClient, SecretCache, timers and entries. A TokenWait owns one
+// waiter: destroying it (session closed) guarantees the callback never runs. Callbacks run on the
+// loop, never inside get_token(); they may call back into the manager.
+// Client authentication is client_secret_post (client_id and client_secret in the form body).
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bridge/config/config_model.h"
+#include "bridge/net/uv_handle.h"
+#include "bridge/oauth/access_token.h"
+#include "bridge/oauth/http_client.h"
+#include "bridge/oauth/secret_cache.h"
+#include "bridge/oauth/token_timing.h"
+#include "protocol/result.h"
+
+namespace mb::oauth {
+
+struct TokenManagerOptions {
+    std::vector<config::AccountSettings> accounts;
+    std::vector<config::ProxySettings> proxies;
+    Millis connect_timeout{10'000};
+    Millis request_timeout{20'000};  // the whole HTTP exchange
+    RetryPolicy retry;
+    Millis failure_hold{10'000};    // a failed key answers with its error this long without asking
+    SecretResolver resolve_secret;  // default: config::resolve_secret (runs on a worker)
+    std::filesystem::path ca_file;  // extra trust anchors for endpoints; empty = system store
+
+    // Accounts and proxies from the config; connect timeout = daemon.connect_timeout, request
+    // timeout twice that.
+    static TokenManagerOptions from_config(const config::Config& config);
+};
+
+class TokenWait;
+
+class TokenManager {
+  public:
+    using Callback = std::function<void(const Result<AccessToken>&)>;
+    using RefreshObserver = std::function<void(std::string_view account, RefreshResult result)>;
+
+    TokenManager(uv_loop_t* loop, TokenManagerOptions options);
+    TokenManager(const TokenManager&) = delete;
+    TokenManager& operator=(const TokenManager&) = delete;
+    // Drops every waiter without calling it and cancels requests. The loop must still be alive.
+    ~TokenManager();
+
+    // The token for `login` of `account`. `server_proxy` is the proxy of the listener in use
+    // (used when the account names none). The callback runs once unless the TokenWait goes first.
+    [[nodiscard]] TokenWait get_token(std::string_view account, std::string_view login,
+                                      Callback callback, std::string_view server_proxy = {});
+
+    // Upstream rejected `token`: forget it if it is still the cached one, so the next get fetches.
+    void invalidate(std::string_view account, std::string_view login, const Secret& token);
+
+    // Every key seen so far, for /readyz.
+    std::vector<TokenStatus> status() const;
+    // Called after every completed fetch (success or final failure), for metrics.
+    void set_refresh_observer(RefreshObserver observer);
+
+    // Internals shared with token_manager.cpp.
+    struct Waiter;
+    struct Entry;
+
+  private:
+    using Key = std::pair<std::string, std::string>;  // account, login ("" = account-wide)
+
+    Entry& entry_for(const config::AccountSettings& account, std::string_view login);
+    void defer(std::shared_ptr<Waiter> waiter, Result<AccessToken> result);
+    void deliver_deferred();
+    void acquire(Entry& entry);
+    void fetch_with_secrets(Entry& entry);
+    void fetch_with_proxy(Entry& entry, const config::ProxySettings* proxy);
+    void fetch_endpoint(Entry& entry, const std::optional<HttpProxy>& proxy);
+    void post_token_request(Entry& entry, const std::string& endpoint,
+                            const std::optional<HttpProxy>& proxy);
+    void on_token_answer(Entry& entry, const std::string& endpoint, const HttpResult& answer);
+    void succeed(Entry& entry, AccessToken token, std::chrono::seconds lifetime);
+    void fail(Entry& entry, std::string message, RefreshResult kind,
+              std::optional<std::chrono::seconds> retry_after = std::nullopt);
+    void finish_waiters(Entry& entry, const Result<AccessToken>& result);
+    void on_entry_timer(Entry& entry);
+    void schedule(Entry& entry, Millis delay);
+    HttpRequest base_request(std::string url, const std::optional<HttpProxy>& proxy) const;
+
+    uv_loop_t* loop_;
+    TokenManagerOptions options_;
+    HttpClient http_;
+    SecretCache secrets_;
+    std::map<Key, std::unique_ptr<Entry>> entries_;
+    std::map<std::string, std::string, std::less<>> discovered_;  // account → token endpoint
+    std::vector<std::pair<std::shared_ptr<Waiter>, Result<AccessToken>>> deferred_;
+    net::UvHandle<uv_timer_t> deferred_timer_;  // delivers deferred_ from the loop
+    RefreshObserver observer_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// A waiting get_token call. Destroying or cancelling it removes the waiter: the callback will
+// not run. Movable, not copyable.
+class TokenWait {
+  public:
+    TokenWait() = default;
+    TokenWait(TokenWait&&) noexcept = default;
+    TokenWait& operator=(TokenWait&& other) noexcept;
+    TokenWait(const TokenWait&) = delete;
+    TokenWait& operator=(const TokenWait&) = delete;
+    ~TokenWait();
+
+    void cancel();
+    // True until the callback ran or the wait was cancelled.
+    bool pending() const;
+
+  private:
+    friend class TokenManager;
+    explicit TokenWait(std::weak_ptr<TokenManager::Waiter> waiter) : waiter_(std::move(waiter)) {}
+    std::weak_ptr<TokenManager::Waiter> waiter_;
+};
+
+}  // namespace mb::oauth

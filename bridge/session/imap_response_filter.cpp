@@ -1,0 +1,81 @@
+// Framing and CAPABILITY rewriting of the upstream→client IMAP stream.
+#include "bridge/session/imap_response_filter.h"
+
+#include <spdlog/spdlog.h>
+
+#include "protocol/imap/capabilities.h"
+#include "protocol/limits.h"
+
+namespace mb::session {
+namespace imap = protocol::imap;
+
+namespace {
+constexpr std::size_t kRelayMaxLine = 1024 * 1024;
+
+bool starts_with_ci(std::string_view text, std::string_view prefix) {
+    if (text.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i)
+        if (std::toupper(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+    return true;
+}
+
+bool mentions_capability(std::string_view line) {
+    for (size_t pos = line.find_first_of("Cc"); pos != std::string_view::npos;
+         pos = line.find_first_of("Cc", pos + 1))
+        if (starts_with_ci(line.substr(pos), "CAPABILITY")) return true;
+    return false;
+}
+}  // namespace
+
+ImapResponseFilter::ImapResponseFilter(std::function<void()> on_bye)
+    : framer_({.direction = imap::StreamFramer::Direction::ServerToClient,
+               .max_line = kRelayMaxLine,
+               .max_literal = protocol::limits::kMaxRelayLiteral}),
+      on_bye_(std::move(on_bye)) {}
+
+Relay::Filter ImapResponseFilter::make(std::function<void()> on_bye) {
+    auto filter = std::make_shared<ImapResponseFilter>(std::move(on_bye));
+    return [filter](std::string_view in, std::string& out) { (*filter)(in, out); };
+}
+
+void ImapResponseFilter::operator()(std::string_view in, std::string& out) {
+    while (!in.empty()) {
+        if (passthrough_) {
+            out.append(in);
+            return;
+        }
+        auto event = framer_.next(in);
+        switch (event.kind) {
+            case imap::StreamEvent::Kind::NeedMore:
+                return;
+            case imap::StreamEvent::Kind::Error:
+                spdlog::debug(
+                    "imap relay: cannot frame the upstream stream ({}); passing it "
+                    "through unobserved",
+                    event.error);
+                passthrough_ = true;
+                out.append(event.bytes);
+                break;
+            case imap::StreamEvent::Kind::LiteralBody:
+                out.append(event.bytes);
+                break;
+            case imap::StreamEvent::Kind::LineSegment: {
+                std::string_view line = event.bytes;
+                if (event.starts_unit && line.size() > 2 && line[0] == '*') {
+                    if (starts_with_ci(line, "* BYE") && on_bye_) on_bye_();
+                    if (!event.literal && mentions_capability(line)) {
+                        if (auto rewritten = imap::rewrite_capability_response(line)) {
+                            out.append(*rewritten);
+                            break;
+                        }
+                    }
+                }
+                out.append(line);
+                break;
+            }
+        }
+        in.remove_prefix(event.consumed);
+    }
+}
+
+}  // namespace mb::session

@@ -1,0 +1,129 @@
+// Forwarding, backpressure, idle timeout and close handling of Relay.
+#include "bridge/session/relay.h"
+
+namespace mb::session {
+
+Relay::Relay(std::unique_ptr<net::ByteStream> client, std::unique_ptr<net::ByteStream> upstream,
+             RelayOptions options, Handlers handlers)
+    : client_(std::move(client)),
+      upstream_(std::move(upstream)),
+      options_(options),
+      handlers_(std::move(handlers)) {
+    to_upstream_ = {client_.get(), upstream_.get(), Side::client, {}, false};
+    to_client_ = {upstream_.get(), client_.get(), Side::upstream, {}, false};
+}
+
+Relay::~Relay() {
+    if (client_) client_->set_handlers({});
+    if (upstream_) upstream_->set_handlers({});
+}
+
+void Relay::set_filter(Side from, Filter filter) {
+    (from == Side::client ? to_upstream_ : to_client_).filter = std::move(filter);
+}
+
+void Relay::start(std::string_view upstream_leftover) {
+    client_->set_low_water_mark(options_.low_water);
+    upstream_->set_low_water_mark(options_.low_water);
+    client_->set_handlers({
+        .on_data = [this](std::string_view bytes) { forward(to_upstream_, bytes); },
+        .on_drained = [this] { on_sink_drained(to_client_); },
+        .on_closed = [this](const net::CloseReason& reason) { on_closed(Side::client, reason); },
+    });
+    upstream_->set_handlers({
+        .on_data = [this](std::string_view bytes) { forward(to_client_, bytes); },
+        .on_drained = [this] { on_sink_drained(to_upstream_); },
+        .on_closed = [this](const net::CloseReason& reason) { on_closed(Side::upstream, reason); },
+    });
+    arm_idle_timer();
+    if (!upstream_leftover.empty()) forward(to_client_, upstream_leftover);
+    client_->start_reading();
+    if (!to_client_.paused) upstream_->start_reading();
+}
+
+void Relay::forward(Direction& direction, std::string_view bytes) {
+    last_activity_ = uv_now(client_->loop());
+    if (handlers_.on_bytes) handlers_.on_bytes(direction.from, bytes.size());
+    if (direction.filter) {
+        scratch_.clear();
+        direction.filter(bytes, scratch_);
+        direction.sink->write(std::string_view(scratch_));
+    } else {
+        direction.sink->write(bytes);
+    }
+    if (!direction.paused && direction.sink->queued_bytes() > options_.high_water) {
+        direction.paused = true;
+        direction.source->stop_reading();
+    }
+}
+
+void Relay::on_sink_drained(Direction& direction) {
+    if (!direction.paused) return;
+    direction.paused = false;
+    bool source_closed = direction.from == Side::client ? client_closed_ : upstream_closed_;
+    if (!source_closed) direction.source->start_reading();
+}
+
+void Relay::on_closed(Side side, const net::CloseReason& reason) {
+    if (side == Side::client) {
+        client_closed_ = true;
+        if (!upstream_closed_) upstream_->close();
+    } else {
+        upstream_closed_ = true;
+        if (!client_closed_) {
+            std::string goodbye;
+            if (handlers_.on_upstream_closed) goodbye = handlers_.on_upstream_closed(reason);
+            if (!goodbye.empty()) client_->write(std::move(goodbye));
+            client_->close();
+        }
+    }
+    maybe_finish();
+}
+
+void Relay::shut_down(std::string client_goodbye) {
+    if (!client_closed_) {
+        if (!client_goodbye.empty()) client_->write(std::move(client_goodbye));
+        client_->close();
+    }
+    if (!upstream_closed_) upstream_->close();
+}
+
+void Relay::arm_idle_timer() {
+    if (options_.idle_timeout.count() <= 0) return;
+    if (!idle_timer_.is_open()) {
+        idle_timer_.open([this](uv_timer_t* t) { return uv_timer_init(client_->loop(), t); });
+        idle_timer_.get()->data = this;
+    }
+    last_activity_ = uv_now(client_->loop());
+    uint64_t timeout = static_cast<uint64_t>(options_.idle_timeout.count()) * 1000;
+    uv_timer_start(
+        idle_timer_.get(),
+        [](uv_timer_t* t) {
+            if (t->data) static_cast<Relay*>(t->data)->on_idle_timer();
+        },
+        timeout, 0);
+}
+
+void Relay::on_idle_timer() {
+    uint64_t timeout = static_cast<uint64_t>(options_.idle_timeout.count()) * 1000;
+    uint64_t silent = uv_now(client_->loop()) - last_activity_;
+    if (silent < timeout) {
+        uv_timer_start(
+            idle_timer_.get(),
+            [](uv_timer_t* t) {
+                if (t->data) static_cast<Relay*>(t->data)->on_idle_timer();
+            },
+            timeout - silent, 0);
+        return;
+    }
+    shut_down(handlers_.on_idle ? handlers_.on_idle() : std::string());
+}
+
+void Relay::maybe_finish() {
+    if (finished_ || !client_closed_ || !upstream_closed_) return;
+    finished_ = true;
+    idle_timer_.close();
+    if (handlers_.on_finished) handlers_.on_finished();
+}
+
+}  // namespace mb::session

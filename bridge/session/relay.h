@@ -1,0 +1,84 @@
+// Relay: moves bytes both ways between a local client and its authenticated upstream once login
+// is done. Each direction is source → [filter] → sink; a filter may observe or rewrite framed
+// units (IMAP CAPABILITY) but never delays bytes. Backpressure: when a sink holds more than the
+// high-water mark, the other side stops reading until the sink drains. A session owns its Relay,
+// the Relay owns both streams; `on_finished` runs once, from a loop callback, when both are closed.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "bridge/net/byte_stream.h"
+#include "bridge/net/uv_handle.h"
+
+namespace mb::session {
+
+struct RelayOptions {
+    std::size_t high_water = 256 * 1024;  // stop reading the other side above this
+    std::size_t low_water = 64 * 1024;    // resume at or below this
+    std::chrono::seconds idle_timeout{1800};
+};
+
+class Relay {
+  public:
+    enum class Side { client, upstream };
+    // Turns bytes read from one side into bytes for the other (appended to `out`).
+    using Filter = std::function<void(std::string_view in, std::string& out)>;
+    struct Handlers {
+        std::function<void(Side from, std::size_t bytes)> on_bytes;
+        // The upstream ended the session: return the goodbye to send the client (may be empty).
+        std::function<std::string(const net::CloseReason&)> on_upstream_closed;
+        // The session was silent for idle_timeout: return the goodbye for the client.
+        std::function<std::string()> on_idle;
+        std::function<void()> on_finished;
+    };
+
+    Relay(std::unique_ptr<net::ByteStream> client, std::unique_ptr<net::ByteStream> upstream,
+          RelayOptions options, Handlers handlers);
+    ~Relay();
+    Relay(const Relay&) = delete;
+    Relay& operator=(const Relay&) = delete;
+
+    void set_filter(Side from, Filter filter);
+    // Starts both directions; `upstream_leftover` (bytes the upstream sent with its login answer)
+    // goes to the client first.
+    void start(std::string_view upstream_leftover = {});
+    // Sends `client_goodbye` to the client, then closes both sides.
+    void shut_down(std::string client_goodbye);
+
+  private:
+    struct Direction {
+        net::ByteStream* source = nullptr;
+        net::ByteStream* sink = nullptr;
+        Side from = Side::client;
+        Filter filter;
+        bool paused = false;
+    };
+
+    void forward(Direction& direction, std::string_view bytes);
+    void on_sink_drained(Direction& direction);
+    void on_closed(Side side, const net::CloseReason& reason);
+    void arm_idle_timer();
+    void on_idle_timer();
+    void maybe_finish();
+
+    std::unique_ptr<net::ByteStream> client_;
+    std::unique_ptr<net::ByteStream> upstream_;
+    RelayOptions options_;
+    Handlers handlers_;
+    Direction to_upstream_;
+    Direction to_client_;
+    bool client_closed_ = false;
+    bool upstream_closed_ = false;
+    bool finished_ = false;
+    net::UvHandle<uv_timer_t> idle_timer_;
+    uint64_t last_activity_ = 0;
+    std::string scratch_;
+};
+
+}  // namespace mb::session

@@ -1,0 +1,49 @@
+// SessionServices: what every client session of one listener shares — its server settings, the
+// account directory, the password checker, the token manager, TLS contexts and metrics. Built by
+// the daemon per configuration generation and held by each session through a shared_ptr, so a
+// reload never pulls settings from under a running session.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bridge/config/config_model.h"
+#include "bridge/health/metric_labels.h"
+#include "bridge/health/metrics.h"
+#include "bridge/net/tls_context.h"
+#include "bridge/oauth/token_manager.h"
+#include "bridge/session/account_directory.h"
+#include "bridge/session/local_password_checker.h"
+
+namespace mb::session {
+
+// The last upstream login of an account, for /readyz.
+using LoginObserver = std::function<void(const std::string& account, health::LoginResult result,
+                                         const std::string& error)>;
+
+struct SessionServices {
+    uv_loop_t* loop = nullptr;
+    std::shared_ptr<const config::Config> config;  // keeps `server` and accounts alive
+    const config::ServerSettings* server = nullptr;
+    std::shared_ptr<AccountDirectory> directory;
+    std::shared_ptr<LocalPasswordChecker> passwords;
+    oauth::TokenManager* tokens = nullptr;  // owned by the daemon, outlives sessions
+    health::Metrics* metrics = nullptr;     // owned by the daemon, outlives sessions
+    LoginObserver on_login;
+    std::shared_ptr<net::TlsClientContext> upstream_tls;
+    std::shared_ptr<net::TlsServerContext> local_tls;  // null when local_tls = "none"
+
+    std::chrono::milliseconds connect_timeout() const {
+        return std::chrono::seconds(config->daemon.connect_timeout);
+    }
+    std::chrono::seconds idle_timeout() const {
+        return std::chrono::seconds(config->daemon.idle_timeout);
+    }
+};
+
+}  // namespace mb::session

@@ -1,0 +1,30 @@
+// Names and client-facing codes of UpstreamFailure.
+#include "bridge/session/upstream_failure.h"
+
+namespace mb::session {
+
+std::string_view to_string(UpstreamFailure failure) {
+    switch (failure) {
+        case UpstreamFailure::connect:
+            return "connect";
+        case UpstreamFailure::timeout:
+            return "timeout";
+        case UpstreamFailure::tls:
+            return "tls";
+        case UpstreamFailure::starttls_missing:
+            return "starttls_missing";
+        case UpstreamFailure::protocol:
+            return "protocol";
+        case UpstreamFailure::auth_rejected:
+            return "auth_rejected";
+        case UpstreamFailure::token_unavailable:
+            return "token_unavailable";
+    }
+    return "unknown";
+}
+
+std::string_view imap_response_code(UpstreamFailure failure) {
+    return failure == UpstreamFailure::auth_rejected ? "AUTHENTICATIONFAILED" : "UNAVAILABLE";
+}
+
+}  // namespace mb::session

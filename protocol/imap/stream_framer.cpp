@@ -1,0 +1,162 @@
+// StreamFramer implementation: line segments are scanned once for their LF, a segment spanning
+// feeds is copied into one bounded buffer, literal bodies are counted and passed by view.
+#include "protocol/imap/stream_framer.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace mb::protocol::imap {
+
+namespace {
+constexpr std::size_t kKeepCapacity = 4096;
+
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+}  // namespace
+
+LiteralScan scan_literal_announcement(std::string_view segment, std::uint64_t max_literal) {
+    if (!segment.empty() && segment.back() == '\n') segment.remove_suffix(1);
+    if (!segment.empty() && segment.back() == '\r') segment.remove_suffix(1);
+    if (segment.empty() || segment.back() != '}') return {};
+    std::size_t open = segment.size() - 1;
+    while (open > 0 && (is_digit(segment[open - 1]) || segment[open - 1] == '+')) --open;
+    if (open == 0 || segment[open - 1] != '{') return {};
+    std::string_view inside = segment.substr(open, segment.size() - 1 - open);
+    LiteralHeader header;
+    if (!inside.empty() && inside.back() == '+') {
+        header.non_sync = true;
+        inside.remove_suffix(1);
+    }
+    auto failed = [&](std::string reason) {
+        return LiteralScan{std::nullopt, reason, header.non_sync};
+    };
+    if (inside.empty() || !std::all_of(inside.begin(), inside.end(), is_digit))
+        return failed("malformed literal size {" +
+                      std::string(segment.substr(open, segment.size() - 1 - open)) +
+                      "}: expected {digits} or {digits+}");
+    if (inside.size() > limits::kMaxLiteralSizeDigits)
+        return failed("literal size has too many digits; send a smaller literal");
+    std::uint64_t size = 0;
+    for (char c : inside) {
+        const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
+        if (size > (UINT64_MAX - digit) / 10)
+            return failed("literal size does not fit in 64 bits; send a smaller literal");
+        size = size * 10 + digit;
+    }
+    if (size > max_literal)
+        return failed("literal of " + std::to_string(size) + " bytes exceeds the limit of " +
+                      std::to_string(max_literal) + " bytes");
+    header.size = size;
+    header.binary = open >= 2 && segment[open - 2] == '~';
+    return {header, {}, header.non_sync};
+}
+
+bool StreamFramer::at_unit_start() const {
+    return unit_start_ && !in_literal_ && partial_.empty() && !failure_;
+}
+
+bool StreamFramer::abandon_literal() {
+    if (!awaiting_sync_) return false;
+    awaiting_sync_ = false;
+    in_literal_ = false;
+    literal_left_ = 0;
+    unit_start_ = true;
+    return true;
+}
+
+StreamEvent StreamFramer::next(std::string_view input) {
+    if (failure_) {
+        StreamEvent event;
+        event.kind = StreamEvent::Kind::Error;
+        event.error = *failure_;
+        return event;
+    }
+    if (input.empty()) return {};
+    if (release_) {
+        release_ = false;
+        if (partial_.capacity() > kKeepCapacity)
+            std::string().swap(partial_);
+        else
+            partial_.clear();
+    }
+    awaiting_sync_ = false;
+    return in_literal_ ? next_literal(input) : next_line(input);
+}
+
+StreamEvent StreamFramer::next_literal(std::string_view input) {
+    const std::size_t take =
+        static_cast<std::size_t>(std::min<std::uint64_t>(literal_left_, input.size()));
+    literal_left_ -= take;
+    StreamEvent event;
+    event.kind = StreamEvent::Kind::LiteralBody;
+    event.consumed = take;
+    event.bytes = input.substr(0, take);
+    event.literal_complete = literal_left_ == 0;
+    if (literal_left_ == 0) in_literal_ = false;
+    return event;
+}
+
+StreamEvent StreamFramer::next_line(std::string_view input) {
+    const void* found = std::memchr(input.data(), '\n', input.size());
+    if (found == nullptr) {
+        if (partial_.size() + input.size() > options_.max_line)
+            return fail("line longer than " + std::to_string(options_.max_line) + " bytes",
+                        input.size(), {}, false);
+        partial_.append(input);
+        StreamEvent event;
+        event.consumed = input.size();
+        return event;
+    }
+    const std::size_t consumed = static_cast<const char*>(found) - input.data() + 1;
+    if (partial_.size() + consumed > options_.max_line)
+        return fail("line longer than " + std::to_string(options_.max_line) + " bytes", consumed,
+                    {}, false);
+    if (partial_.empty()) return finish_segment(input.substr(0, consumed), consumed);
+    partial_.append(input.substr(0, consumed));
+    release_ = true;
+    return finish_segment(partial_, consumed);
+}
+
+StreamEvent StreamFramer::finish_segment(std::string_view segment, std::size_t consumed) {
+    LiteralScan scan = scan_literal_announcement(segment, options_.max_literal);
+    if (!scan.error.empty()) {
+        const bool usable = options_.direction == Direction::ClientToServer && !scan.non_sync;
+        return fail(std::move(scan.error), consumed, segment, usable);
+    }
+    StreamEvent event;
+    event.kind = StreamEvent::Kind::LineSegment;
+    event.consumed = consumed;
+    event.bytes = segment;
+    event.starts_unit = unit_start_;
+    event.literal = scan.header;
+    event.ends_unit = !scan.header;
+    unit_start_ = event.ends_unit;
+    if (scan.header) {
+        in_literal_ = scan.header->size > 0;
+        literal_left_ = scan.header->size;
+        awaiting_sync_ = options_.direction == Direction::ClientToServer && !scan.header->non_sync;
+    }
+    return event;
+}
+
+StreamEvent StreamFramer::fail(std::string reason, std::size_t consumed, std::string_view segment,
+                               bool usable) {
+    StreamEvent event;
+    event.kind = StreamEvent::Kind::Error;
+    event.consumed = consumed;
+    event.bytes = segment;
+    event.stream_usable = usable;
+    if (usable) {
+        unit_start_ = true;
+    } else {
+        failure_ = reason;
+        partial_.clear();
+        release_ = false;
+        event.bytes = {};
+    }
+    event.error = std::move(reason);
+    return event;
+}
+
+}  // namespace mb::protocol::imap

@@ -1,0 +1,126 @@
+// Trace masking implementation: finds where the credentials of LOGIN and AUTHENTICATE begin and
+// cuts the line there, then makes the rest printable and bounded.
+#include "protocol/imap/trace_mask.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "protocol/imap/syntax.h"
+#include "protocol/limits.h"
+
+namespace mb::protocol::imap {
+
+namespace {
+
+constexpr std::string_view kMask = "***";
+
+std::string_view strip_line_end(std::string_view line) {
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+}
+
+// Length of the astring at the start of `text` (atom, quoted or literal with its body), or 0.
+std::size_t astring_length(std::string_view text) {
+    if (text.empty()) return 0;
+    if (text.front() == '"') {
+        for (std::size_t i = 1; i < text.size(); ++i) {
+            if (text[i] == '\\') {
+                ++i;
+            } else if (text[i] == '"') {
+                return i + 1;
+            }
+        }
+        return 0;
+    }
+    if (text.front() == '{') {
+        std::size_t i = 1;
+        std::size_t size = 0;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i < 12)
+            size = size * 10 + static_cast<std::size_t>(text[i++] - '0');
+        if (i < text.size() && text[i] == '+') ++i;
+        if (i == 1 || text.substr(i, 3) != "}\r\n") return 0;
+        i += 3;
+        return text.size() - i >= size ? i + size : 0;
+    }
+    std::size_t i = 0;
+    while (i < text.size() && is_astring_char(static_cast<unsigned char>(text[i]))) ++i;
+    return i;
+}
+
+// Index of the first byte after `pos` that is not a space.
+std::size_t skip_spaces(std::string_view line, std::size_t pos) {
+    while (pos < line.size() && line[pos] == ' ') ++pos;
+    return pos;
+}
+
+// Index of the next space at or after `pos`, or the line's end.
+std::size_t token_end(std::string_view line, std::size_t pos) {
+    return std::min(line.find(' ', pos), line.size());
+}
+
+// The part of a command line that may be shown: up to the first credential byte.
+std::string_view visible_prefix(std::string_view line, bool& masked) {
+    masked = false;
+    const std::size_t name_start = skip_spaces(line, token_end(line, skip_spaces(line, 0)));
+    const std::size_t name_end = token_end(line, name_start);
+    std::string_view name = line.substr(name_start, name_end - name_start);
+    const std::size_t args = skip_spaces(line, name_end);
+    if (args == line.size()) return line;
+    if (iequals(name, "AUTHENTICATE")) {
+        const std::size_t mechanism_end = token_end(line, args);
+        if (skip_spaces(line, mechanism_end) == line.size()) return line;
+        masked = true;
+        return line.substr(0, mechanism_end);
+    }
+    if (iequals(name, "LOGIN")) {
+        masked = true;
+        const std::size_t user = astring_length(line.substr(args));
+        return line.substr(0, user == 0 ? name_end : args + user);
+    }
+    return line;
+}
+
+void append_printable(std::string& out, std::string_view text) {
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\\') {
+            out += "\\\\";
+        } else if (is_ctl(c)) {
+            char buf[5];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+        } else {
+            out.push_back(ch);
+        }
+    }
+}
+
+}  // namespace
+
+std::string mask_trace_line(std::string_view line, TraceDirection direction,
+                            bool in_sasl_exchange) {
+    line = strip_line_end(line);
+    std::string out;
+    if (direction == TraceDirection::Command && in_sasl_exchange) {
+        if (line.empty() || line == "*") return std::string(line);
+        return std::string(kMask);
+    }
+    bool masked = false;
+    std::string_view shown =
+        direction == TraceDirection::Command ? visible_prefix(line, masked) : line;
+    append_printable(out, shown);
+    if (masked) out.append(" ").append(kMask);
+    if (out.size() > limits::kMaxTraceLineLength) {
+        const std::size_t more = out.size() - limits::kMaxTraceLineLength;
+        out.resize(limits::kMaxTraceLineLength);
+        out += "... (" + std::to_string(more) + " more bytes)";
+    }
+    return out;
+}
+
+}  // namespace mb::protocol::imap

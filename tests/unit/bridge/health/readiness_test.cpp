@@ -1,0 +1,90 @@
+// Tests for the readiness report: the ready rule and the JSON the /readyz route serves.
+#include "bridge/health/readiness.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using mb::health::AccountState;
+using mb::health::ListenerState;
+using mb::health::LoginResult;
+using mb::health::ReadinessReport;
+using mb::health::TokenState;
+
+ReadinessReport sample() {
+    ReadinessReport report;
+    report.listeners.push_back({"imap", "imap", "127.0.0.1:1143", true, ""});
+    report.listeners.push_back({"smtp", "smtp", "[::1]:1025", true, ""});
+    AccountState alice;
+    alice.name = "alice";
+    alice.login = "alice@example.com";
+    alice.token_state = TokenState::valid;
+    alice.token_valid_until = 1718000000;
+    alice.last_login_result = LoginResult::ok;
+    alice.last_login_time = 1717990000;
+    report.accounts.push_back(alice);
+    AccountState bob;
+    bob.name = "bob";
+    bob.token_state = TokenState::needs_authorization;
+    report.accounts.push_back(bob);
+    return report;
+}
+
+TEST(Readiness, ReadyWhenEveryListenerIsUp) {
+    ReadinessReport report = sample();
+    EXPECT_TRUE(report.ready());
+    report.listeners[1].up = false;
+    EXPECT_FALSE(report.ready());
+    EXPECT_TRUE(ReadinessReport{}.ready());
+}
+
+TEST(Readiness, JsonShape) {
+    ReadinessReport report = sample();
+    report.listeners[1].up = false;
+    report.listeners[1].error = "address already in use";
+    auto json = nlohmann::json::parse(mb::health::to_json_text(report));
+    EXPECT_EQ(json["ready"], false);
+    ASSERT_EQ(json["listeners"].size(), 2u);
+    EXPECT_EQ(json["listeners"][0]["name"], "imap");
+    EXPECT_EQ(json["listeners"][0]["protocol"], "imap");
+    EXPECT_EQ(json["listeners"][0]["address"], "127.0.0.1:1143");
+    EXPECT_EQ(json["listeners"][0]["up"], true);
+    EXPECT_TRUE(json["listeners"][0]["error"].is_null());
+    EXPECT_EQ(json["listeners"][1]["error"], "address already in use");
+    ASSERT_EQ(json["accounts"].size(), 2u);
+    const auto& alice = json["accounts"][0];
+    EXPECT_EQ(alice["name"], "alice");
+    EXPECT_EQ(alice["login"], "alice@example.com");
+    EXPECT_EQ(alice["token_state"], "valid");
+    EXPECT_EQ(alice["token_valid_until"], 1718000000);
+    EXPECT_EQ(alice["last_login_result"], "ok");
+    EXPECT_EQ(alice["last_login_time"], 1717990000);
+    EXPECT_TRUE(alice["last_error"].is_null());
+    const auto& bob = json["accounts"][1];
+    EXPECT_EQ(bob["token_state"], "needs_authorization");
+    EXPECT_TRUE(bob["token_valid_until"].is_null());
+    EXPECT_TRUE(bob["last_login_result"].is_null());
+    EXPECT_TRUE(bob["last_login_time"].is_null());
+}
+
+TEST(Readiness, TokenStateNames) {
+    EXPECT_EQ(to_string(TokenState::valid), "valid");
+    EXPECT_EQ(to_string(TokenState::needs_authorization), "needs_authorization");
+    EXPECT_EQ(to_string(TokenState::failing), "failing");
+    EXPECT_EQ(to_string(TokenState::unknown), "unknown");
+}
+
+TEST(Readiness, InvalidUtf8IsReplacedNotThrown) {
+    ReadinessReport report;
+    AccountState account;
+    account.name = "x";
+    account.last_error = "server said \xff\xfe";
+    report.accounts.push_back(account);
+    std::string text;
+    ASSERT_NO_THROW(text = mb::health::to_json_text(report));
+    auto json = nlohmann::json::parse(text);
+    EXPECT_EQ(json["accounts"][0]["last_error"], "server said \xef\xbf\xbd\xef\xbf\xbd");
+    EXPECT_EQ(text.back(), '\n');
+}
+
+}  // namespace
