@@ -101,17 +101,14 @@ StreamEvent StreamFramer::next_line(std::string_view input) {
     const void* found = std::memchr(input.data(), '\n', input.size());
     if (found == nullptr) {
         if (partial_.size() + input.size() > options_.max_line)
-            return fail("line longer than " + std::to_string(options_.max_line) + " bytes",
-                        input.size(), {}, false);
+            return fail_overlong(input, input.size());
         partial_.append(input);
         StreamEvent event;
         event.consumed = input.size();
         return event;
     }
     const std::size_t consumed = static_cast<const char*>(found) - input.data() + 1;
-    if (partial_.size() + consumed > options_.max_line)
-        return fail("line longer than " + std::to_string(options_.max_line) + " bytes", consumed,
-                    {}, false);
+    if (partial_.size() + consumed > options_.max_line) return fail_overlong(input, consumed);
     if (partial_.empty()) return finish_segment(input.substr(0, consumed), consumed);
     partial_.append(input.substr(0, consumed));
     release_ = true;
@@ -137,6 +134,17 @@ StreamEvent StreamFramer::finish_segment(std::string_view segment, std::size_t c
         literal_left_ = scan.header->size;
         awaiting_sync_ = options_.direction == Direction::ClientToServer && !scan.header->non_sync;
     }
+    return event;
+}
+
+StreamEvent StreamFramer::fail_overlong(std::string_view input, std::size_t consumed) {
+    // Hand back every byte taken of the overlong segment, held ones included, so that a caller
+    // passing the stream through unobserved loses nothing.
+    overlong_ = std::move(partial_);
+    overlong_.append(input.substr(0, consumed));
+    StreamEvent event = fail("line longer than " + std::to_string(options_.max_line) + " bytes",
+                             consumed, {}, false);
+    event.bytes = overlong_;
     return event;
 }
 

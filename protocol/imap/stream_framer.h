@@ -39,6 +39,7 @@ struct StreamEvent {
     std::optional<LiteralHeader> literal;  // LineSegment: the literal announced at its end
     bool literal_complete = false;         // LiteralBody: these are the literal's last bytes
     std::string error;                     // Error: what failed, for a BAD or BYE text
+                        // (an overlong line: `bytes` holds every byte taken of it)
     bool stream_usable = false;  // Error: the framer is at a unit start and may go on (a refused
                                  // synchronizing literal the client has not sent)
 };
@@ -92,6 +93,7 @@ class StreamFramer {
     StreamEvent next_line(std::string_view input);
     StreamEvent next_literal(std::string_view input);
     StreamEvent finish_segment(std::string_view segment, std::size_t consumed);
+    StreamEvent fail_overlong(std::string_view input, std::size_t consumed);
     StreamEvent fail(std::string reason, std::size_t consumed, std::string_view segment,
                      bool usable);
 
@@ -103,6 +105,7 @@ class StreamFramer {
     bool in_literal_ = false;
     bool awaiting_sync_ = false;
     std::optional<std::string> failure_;  // sticky fatal error
+    std::string overlong_;                // the bytes of an overlong segment, for its Error event
 };
 
 // The literal announced at the end of a line segment (CRLF or LF included or not).
