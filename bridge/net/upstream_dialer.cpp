@@ -1,9 +1,11 @@
-// TCP connect and TLS handshake for UpstreamDialer, bounded by one deadline timer.
+// TCP connect, the optional proxy tunnel and the TLS handshakes for UpstreamDialer, bounded by
+// one deadline timer.
 #include "bridge/net/upstream_dialer.h"
 
 #include <cstdio>
 
 #include "bridge/net/tls_stream.h"
+#include "protocol/http/no_proxy.h"
 
 namespace mb::net {
 namespace {
@@ -11,6 +13,11 @@ namespace {
 std::chrono::milliseconds since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                  start);
+}
+
+void tune(TcpStream& stream) {
+    (void)stream.set_nodelay(true);
+    (void)stream.set_keepalive(true, 60);
 }
 
 }  // namespace
@@ -26,6 +33,7 @@ void UpstreamDialer::cancel() {
     connector_.cancel();
     deadline_.close();
     pending_.reset();
+    tunnel_.reset();
 }
 
 void UpstreamDialer::arm_deadline(std::chrono::milliseconds timeout) {
@@ -41,26 +49,66 @@ void UpstreamDialer::arm_deadline(std::chrono::milliseconds timeout) {
             if (!self) return;
             self->connector_.cancel();
             self->pending_.reset();
+            self->tunnel_.reset();
             auto seconds = std::chrono::duration_cast<std::chrono::duration<double>>(
                                self->deadline_at_ - self->started_)
                                .count();
             char text[32];
             std::snprintf(text, sizeof text, "%g", seconds);
+            std::string via;
+            if (!self->timings_.proxy.empty()) via = " through " + self->target_.proxy->describe();
             self->finish(nullptr,
                          DialError{DialFailure::timeout,
                                    "connection to " + self->target_.host + ":" +
-                                       std::to_string(self->target_.port) + " timed out after " +
-                                       text + " s (connect_timeout)"});
+                                       std::to_string(self->target_.port) + via +
+                                       " timed out after " + text + " s (connect_timeout)"});
         },
         static_cast<uint64_t>(timeout.count()), 0);
 }
 
 void UpstreamDialer::dial(const DialTarget& target, std::chrono::milliseconds timeout, Done done) {
+    tunnel_.reset();
     target_ = target;
     done_ = std::move(done);
     timings_ = {};
     started_ = std::chrono::steady_clock::now();
     arm_deadline(timeout);
+    if (target_.proxy && !protocol::http::bypasses_proxy(target_.host, target_.proxy->no_proxy)) {
+        timings_.proxy = target_.proxy->name;
+        proxy_tls_ = target_.proxy->tls;
+        if (target_.proxy->https && !proxy_tls_) {
+            if (auto loaded = target_.proxy->load_tls(); !loaded) {
+                finish(nullptr, DialError{DialFailure::proxy, loaded.error().message});
+                return;
+            }
+            proxy_tls_ = target_.proxy->tls;
+        }
+        tunnel_ = std::make_unique<ProxyTunnel>(
+            *target_.proxy, target_.host, target_.port,
+            ProxyTunnel::Handlers{
+                .reconnect =
+                    [this] {
+                        connect_proxy([this](std::unique_ptr<ByteStream> stream) {
+                            tunnel_->resume(std::move(stream));
+                        });
+                    },
+                .established =
+                    [this](std::unique_ptr<ByteStream> stream) {
+                        timings_.proxy_tunnel = since(started_) - *timings_.proxy_connect;
+                        timings_.proxy_auth_scheme = tunnel_->auth_scheme();
+                        connected(std::move(stream));
+                    },
+                .failed =
+                    [this](Error error) {
+                        finish(nullptr, DialError{DialFailure::proxy, std::move(error.message)});
+                    },
+            });
+        connect_proxy([this](std::unique_ptr<ByteStream> stream) {
+            timings_.proxy_connect = since(started_);
+            tunnel_->start(std::move(stream));
+        });
+        return;
+    }
     connector_.connect(
         target.host, target.port, timeout + std::chrono::milliseconds(1000),
         [this](Result<std::unique_ptr<TcpStream>> result) {
@@ -70,18 +118,48 @@ void UpstreamDialer::dial(const DialTarget& target, std::chrono::milliseconds ti
                 return;
             }
             auto stream = std::move(result.value());
-            (void)stream->set_nodelay(true);
-            (void)stream->set_keepalive(true, 60);
-            if (!target_.implicit_tls) {
-                finish(std::move(stream), std::nullopt);
+            tune(*stream);
+            connected(std::move(stream));
+        });
+}
+
+void UpstreamDialer::connect_proxy(Ready ready) {
+    const ProxyTarget& proxy = *target_.proxy;
+    auto tcp_started = std::chrono::steady_clock::now();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline_at_ - std::chrono::steady_clock::now());
+    connector_.connect(
+        proxy.host, proxy.port, left + std::chrono::milliseconds(1000),
+        [this, tcp_started, ready = std::move(ready)](Result<std::unique_ptr<TcpStream>> result) {
+            timings_.tcp = since(tcp_started);
+            const ProxyTarget& proxy = *target_.proxy;
+            if (!result) {
+                finish(nullptr, DialError{DialFailure::proxy, proxy.describe() + " unreachable: " +
+                                                                  result.error().message});
                 return;
             }
-            handshake(std::move(stream));
+            auto stream = std::move(result.value());
+            tune(*stream);
+            if (!proxy.https) {
+                ready(std::move(stream));
+                return;
+            }
+            secure(std::move(stream), *proxy_tls_, proxy.host, DialFailure::proxy, proxy.describe(),
+                   ready);
         });
+}
+
+void UpstreamDialer::connected(std::unique_ptr<ByteStream> stream) {
+    if (!target_.implicit_tls) {
+        finish(std::move(stream), std::nullopt);
+        return;
+    }
+    handshake(std::move(stream));
 }
 
 void UpstreamDialer::start_tls(std::unique_ptr<ByteStream> plain, const DialTarget& target,
                                std::chrono::milliseconds timeout, Done done) {
+    tunnel_.reset();
     target_ = target;
     done_ = std::move(done);
     if (!deadline_.is_open() || deadline_at_ <= std::chrono::steady_clock::now()) {
@@ -96,32 +174,46 @@ void UpstreamDialer::start_tls(std::unique_ptr<ByteStream> plain, const DialTarg
 
 void UpstreamDialer::handshake(std::unique_ptr<ByteStream> plain) {
     auto tls_started = std::chrono::steady_clock::now();
-    auto channel = TlsChannel::client(*target_.tls, target_.host);
+    secure(std::move(plain), *target_.tls, target_.host, DialFailure::tls,
+           "upstream " + target_.host + ":" + std::to_string(target_.port),
+           [this, tls_started](std::unique_ptr<ByteStream> stream) {
+               timings_.tls = since(tls_started);
+               timings_.tls_info = static_cast<TlsStream&>(*stream).channel().info();
+               finish(std::move(stream), std::nullopt);
+           });
+}
+
+void UpstreamDialer::secure(std::unique_ptr<ByteStream> plain, const TlsClientContext& context,
+                            const std::string& host, DialFailure failure, std::string peer,
+                            Ready ready) {
+    auto channel = TlsChannel::client(context, host);
     if (!channel) {
-        finish(nullptr, DialError{DialFailure::tls, channel.error().message});
+        finish(nullptr, DialError{failure, channel.error().message});
         return;
     }
     auto stream = std::make_unique<TlsStream>(std::move(plain), std::move(channel.value()));
     auto* tls = stream.get();
-    tls->set_handshake_handler([this, tls, tls_started] {
-        timings_.tls = since(tls_started);
-        timings_.tls_info = tls->channel().info();
-        auto ready = std::move(pending_);
-        ready->stop_reading();
-        ready->set_handlers({});
-        finish(std::move(ready), std::nullopt);
+    tls->set_handshake_handler([this, ready = std::move(ready)] {
+        auto secured = std::move(pending_);
+        secured->stop_reading();
+        secured->set_handlers({});
+        ready(std::move(secured));
     });
-    tls->set_handlers(
-        {.on_data = {}, .on_drained = {}, .on_closed = [this](const CloseReason& reason) {
-             // Runs from the loop; the stream dies with pending_ below.
-             auto error = DialError{DialFailure::tls, reason.message};
-             if (reason.cause == CloseCause::peer)
-                 error.message = "upstream " + target_.host + ":" + std::to_string(target_.port) +
-                                 " closed the connection during the TLS "
-                                 "handshake (is it a TLS port?)";
-             pending_.reset();
-             finish(nullptr, std::move(error));
-         }});
+    tls->set_handlers({.on_data = {},
+                       .on_drained = {},
+                       .on_closed = [this, failure, peer](const CloseReason& reason) {
+                           // Runs from the loop; the stream dies with pending_ below.
+                           auto error = DialError{failure, reason.message};
+                           if (reason.cause == CloseCause::peer) {
+                               error.message = peer +
+                                               " closed the connection during the TLS "
+                                               "handshake (is it a TLS port?)";
+                           } else if (failure == DialFailure::proxy) {
+                               error.message = "TLS to " + peer + " failed: " + reason.message;
+                           }
+                           pending_.reset();
+                           finish(nullptr, std::move(error));
+                       }});
     pending_ = std::move(stream);
     pending_->start_reading();
 }

@@ -1,6 +1,7 @@
-// UpstreamDialer: opens the transport to an upstream server — TCP, then TLS at once for implicit
-// TLS — within one deadline, and reports each step's time. STARTTLS protocols get the plain stream
-// and call start_tls() after their own exchange. Owned by one session; destroying it (or cancel())
+// UpstreamDialer: opens the transport to an upstream server — TCP (directly, or to a proxy, [TLS to
+// an https proxy,] CONNECT with authentication), then TLS at once for implicit TLS — within one
+// deadline, and reports each step's time. STARTTLS protocols get the plain stream and call
+// start_tls() after their own exchange. Owned by one session; destroying it (or cancel())
 // guarantees its callback never runs.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "bridge/net/byte_stream.h"
+#include "bridge/net/proxy_tunnel.h"
 #include "bridge/net/tcp_connector.h"
 #include "bridge/net/tls_channel.h"
 #include "bridge/net/tls_context.h"
@@ -22,7 +24,8 @@
 namespace mb::net {
 
 // Why an upstream could not be reached: a closed set, so sessions map each to a reply.
-enum class DialFailure { connect, timeout, tls };
+// proxy: the proxy was unreachable, refused the tunnel or the credentials, or its TLS failed.
+enum class DialFailure { connect, timeout, tls, proxy };
 
 struct DialError {
     DialFailure failure = DialFailure::connect;
@@ -30,9 +33,15 @@ struct DialError {
 };
 
 struct DialTimings {
-    std::chrono::milliseconds tcp{0};
+    std::chrono::milliseconds tcp{0};  // TCP connect (to the proxy when one is used)
     std::optional<std::chrono::milliseconds> tls;
     std::optional<TlsSessionInfo> tls_info;
+    // Through a proxy: TCP + TLS (https proxy) to it, then the CONNECT exchange with any
+    // authentication round and reconnect; the scheme answered ("Basic", "Digest MD5"; empty: none).
+    std::optional<std::chrono::milliseconds> proxy_connect;
+    std::optional<std::chrono::milliseconds> proxy_tunnel;
+    std::string proxy_auth_scheme;
+    std::string proxy;  // the [[proxy]] name used; empty when direct
 };
 
 struct DialTarget {
@@ -40,6 +49,8 @@ struct DialTarget {
     uint16_t port = 0;
     bool implicit_tls = true;
     const TlsClientContext* tls = nullptr;  // must outlive the dial and the stream
+    // Tunnel through this proxy unless host matches its no_proxy list.
+    std::optional<ProxyTarget> proxy;
 };
 
 class UpstreamDialer {
@@ -62,14 +73,24 @@ class UpstreamDialer {
     const DialTimings& timings() const { return timings_; }
 
   private:
+    using Ready = std::function<void(std::unique_ptr<ByteStream>)>;
+
     void arm_deadline(std::chrono::milliseconds timeout);
+    void connected(std::unique_ptr<ByteStream> stream);
     void handshake(std::unique_ptr<ByteStream> plain);
+    void connect_proxy(Ready ready);
+    void start_tunnel(std::unique_ptr<ByteStream> to_proxy);
+    // TLS to `host` over plain; ready gets the stream, failures finish the dial as `failure`.
+    void secure(std::unique_ptr<ByteStream> plain, const TlsClientContext& context,
+                const std::string& host, DialFailure failure, std::string peer, Ready ready);
     void finish(std::unique_ptr<ByteStream> stream, std::optional<DialError> error);
 
     uv_loop_t* loop_;
     TcpConnector connector_;
     UvHandle<uv_timer_t> deadline_;
     std::unique_ptr<ByteStream> pending_;  // a TLS stream in its handshake
+    std::unique_ptr<ProxyTunnel> tunnel_;  // the CONNECT exchange; kept until the next dial
+    std::shared_ptr<const TlsClientContext> proxy_tls_;  // for an https proxy
     DialTarget target_;
     Done done_;
     std::chrono::steady_clock::time_point started_;

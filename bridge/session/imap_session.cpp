@@ -7,6 +7,7 @@
 #include "bridge/log/log.h"
 #include "bridge/net/tls_stream.h"
 #include "bridge/session/imap_response_filter.h"
+#include "bridge/session/imap_upstream.h"
 #include "protocol/imap/capabilities.h"
 #include "protocol/imap/response_builder.h"
 #include "protocol/limits.h"
@@ -35,15 +36,24 @@ ImapSession::ImapSession(std::shared_ptr<const SessionServices> services,
       host_(host),
       framer_({.direction = imap::StreamFramer::Direction::ClientToServer,
                .max_line = protocol::limits::kMaxLineLength,
-               .max_literal = protocol::limits::kMaxPreAuthLiteral}) {}
+               .max_literal = protocol::limits::kMaxPreAuthLiteral}),
+      login_(services_, client_->peer_address(),
+             [services = services_](const config::AccountSettings* account) {
+                 const auto& server = *services->server;
+                 UpstreamConversation::Settings settings;
+                 settings.target.host = server.upstream.host;
+                 settings.target.port = server.upstream.port;
+                 settings.target.tls = services->upstream_tls.get();
+                 settings.starttls = server.upstream_tls == config::UpstreamTls::starttls;
+                 settings.timeout = services->connect_timeout();
+                 return std::unique_ptr<UpstreamClient>(std::make_unique<ImapUpstream>(
+                     services->loop, settings,
+                     account ? account->sasl : config::SaslMechanism::auto_select));
+             }) {}
 
 ImapSession::~ImapSession() {
     *alive_ = false;
     if (client_) client_->set_handlers({});
-}
-
-std::string ImapSession::account_prefix() const {
-    return login_ && login_->account ? login_->account->name + ": " : std::string();
 }
 
 void ImapSession::start() {
@@ -58,7 +68,7 @@ void ImapSession::start() {
     reply(imap::greeting_response(imap::pre_auth_capabilities(offer_starttls), kGreetingText));
     client_->start_reading();
     arm_preauth_timer();
-    ensure_upstream();  // overlap the upstream handshakes with the client's greeting and LOGIN
+    login_.prepare();  // overlap the upstream handshakes with the client's greeting and LOGIN
 }
 
 void ImapSession::arm_preauth_timer() {
@@ -230,129 +240,25 @@ void ImapSession::on_sasl_response(std::string_view line) {
 }
 
 void ImapSession::begin_login(std::string tag, std::string user, Secret password) {
-    login_ = Login{std::move(tag), std::move(user), std::move(password),
-                   nullptr,        false,           std::chrono::steady_clock::now()};
-    login_->account = services_->directory->find(login_->user);
-    if (!login_->account) {
-        login_failed(LoginResult::local_rejected, "AUTHENTICATIONFAILED",
-                     "no [[account]] matches login " + login_->user);
-        return;
-    }
+    login_tag_ = std::move(tag);
     state_ = State::logging_in;
     client_->stop_reading();
     reading_paused_ = true;
-    password_check_ = services_->passwords->check(
-        *login_->account, login_->user, login_->password,
-        [this](Result<bool> verdict) { on_password_checked(std::move(verdict)); });
+    login_.login(std::move(user), std::move(password),
+                 [this](std::optional<LoginSuccess> success, const LoginFailure& failure) {
+                     on_login(std::move(success), failure);
+                 });
 }
 
-void ImapSession::on_password_checked(Result<bool> verdict) {
-    password_check_.reset();
-    if (!verdict) {
-        login_failed(LoginResult::local_rejected, "UNAVAILABLE", verdict.error().message);
+void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailure& failure) {
+    if (success) {
+        start_relay(std::move(*success));
         return;
     }
-    if (!*verdict) {
-        login_failed(LoginResult::local_rejected, "AUTHENTICATIONFAILED",
-                     "wrong local password for " + login_->user);
-        return;
-    }
-    request_token();
-}
-
-void ImapSession::request_token() {
-    token_wait_ = services_->tokens->get_token(
-        login_->account->name, login_->user,
-        [this](const Result<oauth::AccessToken>& token) { on_token(token); },
-        services_->server->proxy);
-}
-
-void ImapSession::on_token(const Result<oauth::AccessToken>& token) {
-    if (!token) {
-        login_failed(LoginResult::token_unavailable, "UNAVAILABLE",
-                     "cannot get an OAuth2 token: " + token.error().message);
-        return;
-    }
-    token_ = *token;
-    if (upstream_ && upstream_->ready()) {
-        authenticate_upstream();
-        return;
-    }
-    if (upstream_ && upstream_->preparing()) return;  // on_upstream_prepared continues
-    ensure_upstream();
-}
-
-void ImapSession::ensure_upstream() {
-    if (upstream_ && (upstream_->ready() || upstream_->preparing())) return;
-    upstream_error_.reset();
-    const auto& server = *services_->server;
-    ImapUpstream::Settings settings;
-    settings.target = {server.upstream.host, server.upstream.port, true,
-                       services_->upstream_tls.get()};
-    settings.starttls = server.upstream_tls == config::UpstreamTls::starttls;
-    settings.timeout = services_->connect_timeout();
-    if (login_ && login_->account) settings.sasl = login_->account->sasl;
-    upstream_ = std::make_unique<ImapUpstream>(services_->loop, settings);
-    upstream_->prepare(
-        [this](const std::optional<UpstreamError>& error) { on_upstream_prepared(error); });
-}
-
-void ImapSession::on_upstream_prepared(const std::optional<UpstreamError>& error) {
-    if (error) upstream_error_ = error;
-    if (state_ != State::logging_in || !token_) return;  // the login will pick it up
-    if (error) {
-        login_failed(LoginResult::upstream_unreachable, "UNAVAILABLE", error->message);
-        return;
-    }
-    authenticate_upstream();
-}
-
-void ImapSession::authenticate_upstream() {
-    std::string identity = AccountDirectory::upstream_identity(*login_->account, login_->user);
-    // The upstream was prepared before the account was known: apply its SASL preference now.
-    upstream_->authenticate(identity, token_->value,
-                            [this](Result<std::string> ok_line, const UpstreamError& error) {
-                                on_upstream_auth(std::move(ok_line), error);
-                            });
-}
-
-void ImapSession::on_upstream_auth(Result<std::string> ok_line, const UpstreamError& error) {
-    if (ok_line) {
-        start_relay(*ok_line);
-        return;
-    }
-    if (error.failure == UpstreamFailure::auth_rejected && !login_->retried && upstream_ &&
-        upstream_->ready()) {
-        // Perhaps revoked or expired early: fetch a fresh token once and try again.
-        login_->retried = true;
-        services_->tokens->invalidate(login_->account->name, login_->user, token_->value);
-        token_.reset();
-        request_token();
-        return;
-    }
-    if (error.failure == UpstreamFailure::auth_rejected) {
-        std::string code =
-            error.response_code.empty() ? "AUTHENTICATIONFAILED" : error.response_code;
-        login_failed(LoginResult::upstream_rejected, code,
-                     "upstream rejected the OAuth2 token (" + error.message + ")");
-        return;
-    }
-    login_failed(LoginResult::upstream_unreachable, imap_response_code(error.failure),
-                 error.message);
-}
-
-void ImapSession::login_failed(LoginResult result, std::string_view code, const std::string& text) {
-    std::string message = account_prefix() + text;
-    spdlog::warn("imap {} login {} failed: {}", client_->peer_address(),
-                 login_ ? login_->user : std::string("?"), message);
-    services_->metrics->login(services_->server->name, result);
-    if (login_ && login_->account && services_->on_login)
-        services_->on_login(login_->account->name, result, message);
-    reply(imap::tagged_response(login_->tag, ResponseStatus::No, code, message));
-    token_.reset();
-    login_.reset();
+    std::string code = failure.upstream_code;
+    if (code.empty()) code = failure.temporary ? "UNAVAILABLE" : "AUTHENTICATIONFAILED";
+    reply(imap::tagged_response(login_tag_, ResponseStatus::No, code, failure.message));
     state_ = State::not_authenticated;
-    if (upstream_ && !upstream_->ready() && !upstream_->preparing()) upstream_.reset();
     if (reading_paused_) {
         reading_paused_ = false;
         client_->start_reading();
@@ -360,26 +266,16 @@ void ImapSession::login_failed(LoginResult result, std::string_view code, const 
     process_input();
 }
 
-void ImapSession::start_relay(const std::string& ok_line) {
-    auto elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - login_->started);
-    services_->metrics->login(services_->server->name, LoginResult::ok);
-    services_->metrics->connect_latency(services_->server->name, elapsed.count());
-    if (services_->on_login) services_->on_login(login_->account->name, LoginResult::ok, "");
-    spdlog::info("imap {} login {} (account {}) ok via {} in {:.1f} ms", client_->peer_address(),
-                 login_->user, login_->account->name,
-                 protocol::sasl::mechanism_name(upstream_->mechanism()), elapsed.count() * 1000);
-
+void ImapSession::start_relay(LoginSuccess success) {
     // Re-tag the upstream's OK for the client and rewrite its capability list.
-    std::string line = login_->tag + ok_line.substr(ok_line.find(' '));
+    const std::string& ok_line = success.final_answer;
+    std::string line = login_tag_ + ok_line.substr(ok_line.find(' '));
     if (auto rewritten = imap::rewrite_capability_response(line)) line = std::move(*rewritten);
     preauth_timer_.close();
     state_ = State::relaying;
     client_->write(std::move(line));
 
-    std::string leftover = upstream_->take_leftover();
-    auto upstream_stream = upstream_->take_stream();
-    upstream_.reset();
+    auto upstream_stream = std::move(success.upstream);
     if (!input_.empty()) upstream_stream->write(std::string_view(input_));  // pipelined commands
     input_.clear();
     input_.shrink_to_fit();
@@ -403,8 +299,7 @@ void ImapSession::start_relay(const std::string& ok_line) {
                 [this](const net::CloseReason& reason) {
                     if (upstream_said_bye_) return std::string();
                     return imap::bye_response(
-                        "mailbridge: the upstream server closed the "
-                        "connection" +
+                        "mailbridge: the upstream server closed the connection" +
                         (reason.message.empty() ? std::string() : " (" + reason.message + ")"));
                 },
             .on_idle = [] { return imap::bye_response("mailbridge: idle timeout"); },
@@ -412,8 +307,7 @@ void ImapSession::start_relay(const std::string& ok_line) {
         });
     relay_->set_filter(Relay::Side::upstream,
                        ImapResponseFilter::make([this] { upstream_said_bye_ = true; }));
-    relay_->start(leftover);
-    login_.reset();
+    relay_->start(success.leftover);
 }
 
 void ImapSession::start_local_tls(const std::string& tag) {
@@ -446,9 +340,7 @@ void ImapSession::start_local_tls(const std::string& tag) {
 void ImapSession::close_client(std::string goodbye) {
     if (state_ == State::closing) return;
     state_ = State::closing;
-    token_wait_.cancel();
-    password_check_.reset();
-    upstream_.reset();
+    login_.cancel();
     preauth_timer_.close();
     if (relay_) {
         relay_->shut_down(std::move(goodbye));
@@ -465,9 +357,7 @@ void ImapSession::shut_down(std::string_view reason) {
 void ImapSession::finish() {
     if (finished_) return;
     finished_ = true;
-    token_wait_.cancel();
-    password_check_.reset();
-    upstream_.reset();
+    login_.cancel();
     preauth_timer_.close();
     services_->metrics->session_closed(services_->server->name);
     host_.session_finished(this);

@@ -12,12 +12,10 @@
 
 #include "bridge/net/byte_stream.h"
 #include "bridge/net/uv_handle.h"
-#include "bridge/oauth/token_manager.h"
-#include "bridge/session/imap_upstream.h"
-#include "bridge/session/local_password_checker.h"
 #include "bridge/session/relay.h"
 #include "bridge/session/session_host.h"
 #include "bridge/session/session_services.h"
+#include "bridge/session/upstream_login.h"
 #include "protocol/imap/command_parser.h"
 #include "protocol/imap/stream_framer.h"
 
@@ -42,35 +40,18 @@ class ImapSession final : public Session {
         relaying,
         closing
     };
-    struct Login {
-        std::string tag;
-        std::string user;
-        Secret password;
-        const config::AccountSettings* account = nullptr;
-        bool retried = false;
-        std::chrono::steady_clock::time_point started;
-    };
-
     void on_client_data(std::string_view bytes);
     void process_input();
     void dispatch(std::string_view command);
     void on_sasl_response(std::string_view line);
     void begin_login(std::string tag, std::string user, Secret password);
-    void on_password_checked(Result<bool> verdict);
-    void request_token();
-    void on_token(const Result<oauth::AccessToken>& token);
-    void ensure_upstream();
-    void on_upstream_prepared(const std::optional<UpstreamError>& error);
-    void authenticate_upstream();
-    void on_upstream_auth(Result<std::string> ok_line, const UpstreamError& error);
-    void login_failed(health::LoginResult result, std::string_view code, const std::string& text);
-    void start_relay(const std::string& ok_line);
+    void on_login(std::optional<LoginSuccess> success, const LoginFailure& failure);
+    void start_relay(LoginSuccess success);
     void start_local_tls(const std::string& tag);
     void reply(std::string bytes);
     void close_client(std::string goodbye);
     void finish();
     void arm_preauth_timer();
-    std::string account_prefix() const;
 
     std::shared_ptr<const SessionServices> services_;
     std::unique_ptr<net::ByteStream> client_;
@@ -82,12 +63,8 @@ class ImapSession final : public Session {
     bool reading_paused_ = false;
     bool local_tls_active_ = false;
     std::string sasl_tag_;
-    std::optional<Login> login_;
-    std::unique_ptr<ImapUpstream> upstream_;
-    std::optional<UpstreamError> upstream_error_;
-    std::optional<oauth::AccessToken> token_;
-    oauth::TokenWait token_wait_;
-    LocalPasswordChecker::Check password_check_;
+    std::string login_tag_;
+    UpstreamLogin login_;
     std::unique_ptr<Relay> relay_;
     net::UvHandle<uv_timer_t> preauth_timer_;
     bool upstream_said_bye_ = false;

@@ -19,8 +19,24 @@ std::string_view to_string(UpstreamFailure failure) {
             return "auth_rejected";
         case UpstreamFailure::token_unavailable:
             return "token_unavailable";
+        case UpstreamFailure::proxy:
+            return "proxy";
     }
     return "unknown";
+}
+
+UpstreamFailure upstream_failure_of(net::DialFailure failure) {
+    switch (failure) {
+        case net::DialFailure::connect:
+            return UpstreamFailure::connect;
+        case net::DialFailure::timeout:
+            return UpstreamFailure::timeout;
+        case net::DialFailure::tls:
+            return UpstreamFailure::tls;
+        case net::DialFailure::proxy:
+            return UpstreamFailure::proxy;
+    }
+    return UpstreamFailure::connect;
 }
 
 std::string_view imap_response_code(UpstreamFailure failure) {

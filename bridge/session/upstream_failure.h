@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "bridge/net/upstream_dialer.h"
+
 namespace mb::session {
 
 enum class UpstreamFailure {
@@ -15,9 +17,13 @@ enum class UpstreamFailure {
     protocol,           // the upstream said something the bridge cannot follow, or BYE/closed
     auth_rejected,      // the upstream refused the SASL authentication
     token_unavailable,  // no OAuth2 token (token endpoint down, needs authorization)
+    proxy,              // the [[proxy]] was unreachable, refused CONNECT or the credentials
 };
 
 std::string_view to_string(UpstreamFailure failure);
+
+// The failure a session reports when the dialer could not open the upstream transport.
+UpstreamFailure upstream_failure_of(net::DialFailure failure);
 
 // IMAP response code for a tagged NO: AUTHENTICATIONFAILED for a refused login, else UNAVAILABLE.
 std::string_view imap_response_code(UpstreamFailure failure);

@@ -1,0 +1,163 @@
+// Dialing, line reading, STARTTLS upgrade, phase timer and failure of UpstreamConversation.
+#include "bridge/session/upstream_conversation.h"
+
+#include <spdlog/spdlog.h>
+
+#include "bridge/log/log.h"
+
+namespace mb::session {
+namespace {
+
+std::string_view without_crlf(std::string_view text) {
+    while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
+    return text;
+}
+
+}  // namespace
+
+UpstreamConversation::UpstreamConversation(uv_loop_t* loop, Settings settings)
+    : loop_(loop), settings_(std::move(settings)), dialer_(loop) {}
+
+UpstreamConversation::~UpstreamConversation() {
+    *alive_ = false;
+    dialer_.cancel();
+    if (stream_) stream_->set_handlers({});
+}
+
+std::string UpstreamConversation::where() const {
+    return settings_.target.host + ":" + std::to_string(settings_.target.port);
+}
+
+void UpstreamConversation::dial() {
+    net::DialTarget target = settings_.target;
+    target.implicit_tls = !settings_.starttls;
+    dialer_.dial(
+        target, settings_.timeout,
+        [this](std::unique_ptr<net::ByteStream> stream, std::optional<net::DialError> error) {
+            if (error) {
+                fail(upstream_failure_of(error->failure), error->message);
+                return;
+            }
+            tls_active_ = !settings_.starttls;
+            adopt(std::move(stream));
+            on_connected();
+        });
+}
+
+void UpstreamConversation::upgrade_tls() {
+    upgrading_ = true;
+    stop_timer();
+    auto plain = std::move(stream_);
+    plain->stop_reading();
+    plain->set_handlers({});
+    framer_ = protocol::LineFramer();
+    dialer_.start_tls(
+        std::move(plain), settings_.target, settings_.timeout,
+        [this](std::unique_ptr<net::ByteStream> stream, std::optional<net::DialError> error) {
+            upgrading_ = false;
+            if (error) {
+                fail(upstream_failure_of(error->failure), error->message);
+                return;
+            }
+            tls_active_ = true;
+            adopt(std::move(stream));
+            on_tls_ready();
+        });
+}
+
+void UpstreamConversation::adopt(std::unique_ptr<net::ByteStream> stream) {
+    stream_ = std::move(stream);
+    framer_ = protocol::LineFramer();
+    stream_->set_handlers({
+        .on_data = [this](std::string_view bytes) { on_data(bytes); },
+        .on_drained = {},
+        .on_closed =
+            [this](const net::CloseReason& reason) {
+                auto closed = std::move(stream_);
+                std::string why = reason.message.empty() ? "" : " (" + reason.message + ")";
+                fail(UpstreamFailure::protocol,
+                     "upstream " + where() + " closed the connection" + why);
+            },
+    });
+    stream_->start_reading();
+}
+
+void UpstreamConversation::on_data(std::string_view bytes) {
+    auto alive = alive_;
+    while (!bytes.empty()) {
+        auto outcome = framer_.next(bytes);
+        bytes.remove_prefix(outcome.consumed);
+        switch (outcome.status) {
+            case protocol::LineFramer::Status::NeedMore:
+                return;
+            case protocol::LineFramer::Status::LineTooLong:
+            case protocol::LineFramer::Status::BareLineFeed:
+                fail(UpstreamFailure::protocol,
+                     "upstream " + where() + " sent a line the bridge cannot read");
+                return;
+            case protocol::LineFramer::Status::Line:
+                if (spdlog::should_log(spdlog::level::trace))
+                    spdlog::trace("upstream {} S: {}", where(), without_crlf(outcome.raw));
+                on_line(outcome.line, outcome.raw, bytes);
+                // A state change that hands the stream on ends this read.
+                if (!*alive || handed_over_ || upgrading_ || failed_) return;
+                break;
+        }
+    }
+}
+
+void UpstreamConversation::send(std::string bytes) {
+    if (spdlog::should_log(spdlog::level::trace))
+        spdlog::trace("upstream {} C: {}", where(), without_crlf(bytes));
+    if (stream_) stream_->write(std::move(bytes));
+}
+
+void UpstreamConversation::send_secret(const Secret& bytes) {
+    log::register_secret(without_crlf(bytes.reveal()));
+    if (stream_) stream_->write(std::string_view(bytes.reveal()));
+}
+
+void UpstreamConversation::arm_timer(std::string phase) {
+    phase_ = std::move(phase);
+    if (!timer_.is_open()) {
+        timer_.open([this](uv_timer_t* t) { return uv_timer_init(loop_, t); });
+        timer_.get()->data = this;
+    }
+    uv_timer_start(
+        timer_.get(),
+        [](uv_timer_t* t) {
+            auto* self = static_cast<UpstreamConversation*>(t->data);
+            if (!self) return;
+            self->fail(UpstreamFailure::timeout,
+                       fmt::format("upstream {} did not answer {} within {:g} s (connect_timeout)",
+                                   self->where(), self->phase_,
+                                   static_cast<double>(self->settings_.timeout.count()) / 1000));
+        },
+        static_cast<uint64_t>(settings_.timeout.count()), 0);
+}
+
+void UpstreamConversation::stop_timer() {
+    if (timer_.is_open()) uv_timer_stop(timer_.get());
+}
+
+void UpstreamConversation::hand_over(std::string_view rest) {
+    stop_timer();
+    handed_over_ = true;
+    leftover_.assign(rest);
+    stream_->stop_reading();
+    stream_->set_handlers({});
+}
+
+void UpstreamConversation::fail(UpstreamFailure failure, std::string message, std::string code) {
+    if (failed_) return;
+    failed_ = true;
+    stop_timer();
+    dialer_.cancel();
+    if (stream_) {
+        stream_->set_handlers({});
+        stream_.reset();
+    }
+    on_failed(UpstreamError{failure, std::move(message), std::move(code)});
+}
+
+}  // namespace mb::session

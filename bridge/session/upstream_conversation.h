@@ -1,0 +1,118 @@
+// UpstreamConversation: the part every upstream client role shares (IMAP, POP3, SMTP): dial
+// (TCP + implicit TLS, or plain for STARTTLS), read CRLF lines, upgrade to TLS mid-stream, bound
+// each phase by connect_timeout, fail with an UpstreamError, and hand the authenticated stream
+// over. Subclasses speak the protocol in on_line(). Owned by a session through UpstreamClient;
+// destroying it cancels everything and no callback runs afterwards.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "bridge/net/byte_stream.h"
+#include "bridge/net/upstream_dialer.h"
+#include "bridge/net/uv_handle.h"
+#include "bridge/session/upstream_failure.h"
+#include "protocol/line_framer.h"
+#include "protocol/result.h"
+#include "protocol/sasl/bearer.h"
+#include "protocol/secret.h"
+
+namespace mb::session {
+
+struct UpstreamError {
+    UpstreamFailure failure = UpstreamFailure::protocol;
+    std::string message;        // what failed, for the client and the log
+    std::string response_code;  // the upstream's own code on a refusal (IMAP [CODE], SMTP 5.7.8)
+};
+
+// The interface sessions use: prepare early, authenticate on login, take the stream.
+class UpstreamClient {
+  public:
+    using PreparedHandler = std::function<void(const std::optional<UpstreamError>&)>;
+    // On success: the upstream's final answer to the authentication (CRLF included).
+    using AuthHandler =
+        std::function<void(Result<std::string> ok_line, const UpstreamError& error)>;
+
+    virtual ~UpstreamClient() = default;
+    virtual void prepare(PreparedHandler done) = 0;
+    virtual bool ready() const = 0;
+    virtual bool preparing() const = 0;
+    // Requires ready(). After a refusal the connection stays usable for another try.
+    virtual void authenticate(const std::string& user, const Secret& token, AuthHandler done) = 0;
+    // After a successful authenticate(): the stream (not reading, no handlers) and the bytes the
+    // upstream sent after its final answer.
+    virtual std::unique_ptr<net::ByteStream> take_stream() = 0;
+    virtual std::string take_leftover() = 0;
+    virtual protocol::sasl::BearerMechanism mechanism() const = 0;
+    virtual const net::DialTimings& timings() const = 0;
+};
+
+class UpstreamConversation : public UpstreamClient {
+  public:
+    struct Settings {
+        net::DialTarget target;
+        bool starttls = false;
+        std::chrono::milliseconds timeout{10000};  // connect_timeout, per phase
+    };
+
+    UpstreamConversation(uv_loop_t* loop, Settings settings);
+    ~UpstreamConversation() override;
+    UpstreamConversation(const UpstreamConversation&) = delete;
+    UpstreamConversation& operator=(const UpstreamConversation&) = delete;
+
+    std::unique_ptr<net::ByteStream> take_stream() override { return std::move(stream_); }
+    std::string take_leftover() override { return std::move(leftover_); }
+    const net::DialTimings& timings() const override { return dialer_.timings(); }
+
+  protected:
+    // Connects; then on_connected() (or on_failed()).
+    void dial();
+    // STARTTLS was accepted: bytes after the acceptance are dropped (they could be injected in
+    // clear); then on_tls_ready() (or on_failed()).
+    void upgrade_tls();
+    void send(std::string bytes);
+    void send_secret(const Secret& bytes);
+    void arm_timer(std::string phase);
+    void stop_timer();
+    // The authentication succeeded: keep `rest` for the relay and stop reading.
+    void hand_over(std::string_view rest);
+    // Closes the connection and reports through on_failed() (once).
+    void fail(UpstreamFailure failure, std::string message, std::string code = {});
+    bool failed() const { return failed_; }
+    bool tls_active() const { return tls_active_; }
+    std::string where() const;
+    uv_loop_t* loop() const { return loop_; }
+    const Settings& settings() const { return settings_; }
+
+    virtual void on_connected() = 0;
+    virtual void on_tls_ready() = 0;
+    // One line from the upstream; `rest` is what followed it in the same read.
+    virtual void on_line(std::string_view line, std::string_view raw, std::string_view rest) = 0;
+    virtual void on_failed(const UpstreamError& error) = 0;
+
+  private:
+    void adopt(std::unique_ptr<net::ByteStream> stream);
+    void on_data(std::string_view bytes);
+
+    uv_loop_t* loop_;
+    Settings settings_;
+    net::UpstreamDialer dialer_;
+    std::unique_ptr<net::ByteStream> stream_;
+    protocol::LineFramer framer_;
+    net::UvHandle<uv_timer_t> timer_;
+    std::string phase_;
+    std::string leftover_;
+    bool handed_over_ = false;
+    bool failed_ = false;
+    bool tls_active_ = false;
+    bool upgrading_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace mb::session

@@ -1,0 +1,85 @@
+// UpstreamLogin: the login sequence every client session runs, whatever its protocol: find the
+// account, check the local password, get a token, authenticate upstream (retrying once with a
+// fresh token when the upstream rejects it), record the result in metrics and readiness. The
+// upstream is prepared as soon as the client connects. Sessions only turn the outcome into their
+// protocol's reply. Owned by one session; destroying it cancels everything silently.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bridge/health/metric_labels.h"
+#include "bridge/oauth/token_manager.h"
+#include "bridge/session/local_password_checker.h"
+#include "bridge/session/session_services.h"
+#include "bridge/session/upstream_conversation.h"
+
+namespace mb::session {
+
+struct LoginSuccess {
+    const config::AccountSettings* account = nullptr;
+    std::string login;
+    std::string final_answer;  // the upstream's success line (CRLF included)
+    std::unique_ptr<net::ByteStream> upstream;
+    std::string leftover;  // upstream bytes after final_answer
+};
+
+struct LoginFailure {
+    health::LoginResult result = health::LoginResult::local_rejected;
+    bool temporary = false;     // worth retrying later (token endpoint, network, upstream down)
+    std::string upstream_code;  // the upstream's response code on a refusal, if any
+    std::string message;        // "alice: upstream rejected the OAuth2 token (…)"
+};
+
+class UpstreamLogin {
+  public:
+    // Makes the protocol's upstream client; `account` is null when preparing before the login.
+    using UpstreamFactory =
+        std::function<std::unique_ptr<UpstreamClient>(const config::AccountSettings* account)>;
+    using Done = std::function<void(std::optional<LoginSuccess>, const LoginFailure&)>;
+
+    UpstreamLogin(std::shared_ptr<const SessionServices> services, std::string peer,
+                  UpstreamFactory factory);
+    ~UpstreamLogin();
+    UpstreamLogin(const UpstreamLogin&) = delete;
+    UpstreamLogin& operator=(const UpstreamLogin&) = delete;
+
+    // Opens the upstream connection early (called when the client connects).
+    void prepare();
+    // Runs the sequence; `done` runs once unless cancelled (at once for an unknown login, from a
+    // loop callback otherwise). It may start another login from inside `done`.
+    void login(std::string user, Secret password, Done done);
+    void cancel();
+    bool in_progress() const { return static_cast<bool>(done_); }
+
+  private:
+    void on_password_checked(Result<bool> verdict);
+    void request_token();
+    void on_token(const Result<oauth::AccessToken>& token);
+    void ensure_upstream();
+    void on_upstream_prepared(const std::optional<UpstreamError>& error);
+    void authenticate();
+    void on_upstream_auth(Result<std::string> answer, const UpstreamError& error);
+    void fail(health::LoginResult result, bool temporary, std::string message,
+              std::string upstream_code = {});
+    void succeed(std::string answer);
+
+    std::shared_ptr<const SessionServices> services_;
+    std::string peer_;
+    UpstreamFactory factory_;
+    std::unique_ptr<UpstreamClient> upstream_;
+    const config::AccountSettings* account_ = nullptr;
+    std::string user_;
+    Secret password_;
+    std::optional<oauth::AccessToken> token_;
+    bool retried_ = false;
+    std::chrono::steady_clock::time_point started_;
+    Done done_;
+    oauth::TokenWait token_wait_;
+    LocalPasswordChecker::Check password_check_;
+};
+
+}  // namespace mb::session

@@ -1,0 +1,139 @@
+// CacheWriter implementation: one mutex guards the queue, the stale set and the statistics; the
+// worker takes a batch under the lock and writes it outside it.
+#include "store/cache_writer.h"
+
+namespace mb::store {
+
+CacheWriter::CacheWriter(CacheStore store, Options options)
+    : store_(std::move(store)), options_(options), worker_([this] { run(); }) {}
+
+CacheWriter::~CacheWriter() {
+    stop();
+}
+
+bool CacheWriter::try_submit(CacheUpdate update) {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return false;
+    if (queue_.size() >= options_.max_queue) {
+        ++stats_.dropped;
+        if (stale_.size() < options_.max_stale_marks) {
+            const Owner& owner = owner_of(update);
+            stale_.emplace(owner.account, owner.login, mailbox_of(update));
+        } else {
+            stale_all_ = true;
+        }
+        wake_.notify_one();
+        return false;
+    }
+    queue_.push_back(std::move(update));
+    if (queue_.size() == 1 || queue_.size() >= options_.max_batch) wake_.notify_one();
+    return true;
+}
+
+void CacheWriter::flush() {
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] {
+        return (queue_.empty() && stale_.empty() && !stale_all_ && !busy_) || !worker_.joinable();
+    });
+}
+
+void CacheWriter::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (worker_.joinable()) worker_.join();
+}
+
+CacheWriter::Stats CacheWriter::stats() const {
+    std::lock_guard lock(mutex_);
+    Stats out = stats_;
+    out.queued = queue_.size();
+    return out;
+}
+
+void CacheWriter::run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_.wait(lock, [this] {
+            return stopping_ || !queue_.empty() || !stale_.empty() || stale_all_;
+        });
+        // Let a batch gather unless it is already full or the writer is stopping.
+        if (!stopping_ && queue_.size() < options_.max_batch && stale_.empty() && !stale_all_) {
+            wake_.wait_for(lock, options_.max_delay, [this] {
+                return stopping_ || queue_.size() >= options_.max_batch;
+            });
+        }
+        if (queue_.empty() && stale_.empty() && !stale_all_) {
+            if (stopping_) break;
+            continue;
+        }
+        std::vector<CacheUpdate> batch;
+        const std::size_t take = std::min(queue_.size(), options_.max_batch);
+        batch.reserve(take);
+        for (std::size_t i = 0; i < take; ++i) {
+            batch.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+        }
+        std::set<StaleKey> stale;
+        stale.swap(stale_);
+        const bool stale_all = std::exchange(stale_all_, false);
+        busy_ = true;
+        lock.unlock();
+        write_batch(batch, stale, stale_all);
+        lock.lock();
+        busy_ = false;
+        idle_.notify_all();
+    }
+    idle_.notify_all();
+}
+
+void CacheWriter::write_batch(std::vector<CacheUpdate>& batch, std::set<StaleKey>& stale,
+                              bool stale_all) {
+    const auto started = std::chrono::steady_clock::now();
+    std::uint64_t applied = 0;
+    std::uint64_t failed = 0;
+    std::optional<std::string> error;
+    auto begun = store_.begin();
+    if (!begun) {
+        failed = batch.size();
+        error = "cache write transaction could not start: " + begun.error().message;
+    } else {
+        for (const CacheUpdate& update : batch) {
+            if (auto done = store_.apply(update); done) {
+                ++applied;
+            } else {
+                ++failed;
+                error = "cache update failed: " + done.error().message;
+            }
+        }
+        // Stale marks go last so that they win over updates of the same batch.
+        for (const auto& [account, login, mailbox] : stale)
+            if (auto marked = store_.mark_stale({account, login}, mailbox); !marked)
+                error = "marking a mailbox stale failed: " + marked.error().message;
+        if (stale_all)
+            if (auto marked = store_.mark_all_stale(); !marked)
+                error = "marking the cache stale failed: " + marked.error().message;
+        if (auto committed = store_.commit(); !committed) {
+            store_.rollback();
+            failed = batch.size();
+            applied = 0;
+            error = "cache write transaction failed: " + committed.error().message;
+        }
+    }
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    std::lock_guard lock(mutex_);
+    stats_.applied += applied;
+    stats_.failed += failed;
+    if (error) stats_.last_error = std::move(error);
+    if (failed == batch.size() && !batch.empty()) return;
+    ++stats_.batches;
+    total_batch_ms_ += ms;
+    stats_.last_batch_ms = ms;
+    stats_.average_batch_ms = total_batch_ms_ / static_cast<double>(stats_.batches);
+}
+
+}  // namespace mb::store

@@ -1,0 +1,62 @@
+// Database: one SQLite connection to a mailbridge database file. open() creates the directory
+// (0700) and the file (0600), sets the pragmas (WAL, foreign_keys, synchronous=NORMAL,
+// busy_timeout), moves a corrupt or foreign file aside (renamed with a timestamp suffix) and
+// rebuilds it, and migrates the schema. The store does not log: what the caller should log is
+// returned in notices(). One Database per thread; it owns its connection.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/result.h"
+#include "store/migrations.h"
+
+namespace mb::store {
+
+class Database {
+  public:
+    struct Options {
+        std::chrono::milliseconds busy_timeout{5000};
+        bool check_integrity = true;  // PRAGMA quick_check at open; a failure moves the file aside
+    };
+
+    static Result<Database> open(const std::filesystem::path& file, const Schema& schema,
+                                 Options options);
+    static Result<Database> open(const std::filesystem::path& file, const Schema& schema) {
+        return open(file, schema, Options{});
+    }
+
+    Database(Database&& other) noexcept;
+    Database& operator=(Database&& other) noexcept;
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+    ~Database();
+
+    sqlite3* handle() const { return db_; }
+    const std::filesystem::path& file() const { return file_; }
+    // Warnings for the caller's log, e.g. that a corrupt file was moved aside.
+    const std::vector<std::string>& notices() const { return notices_; }
+
+    Result<void> exec(std::string_view sql) const;
+    // "ok" when PRAGMA integrity_check finds nothing, else its first findings.
+    Result<std::string> integrity_check() const;
+
+  private:
+    Database(sqlite3* db, std::filesystem::path file) : db_(db), file_(std::move(file)) {}
+
+    sqlite3* db_ = nullptr;
+    std::filesystem::path file_;
+    std::vector<std::string> notices_;
+};
+
+// Renames `file` and its -wal/-shm companions to "<file>.<reason>-<UTC timestamp>"; returns the
+// new path of the main file.
+Result<std::filesystem::path> move_aside(const std::filesystem::path& file,
+                                         std::string_view reason);
+
+}  // namespace mb::store

@@ -1,0 +1,57 @@
+// Fuzz target for the cache's IMAP readers: StreamFramer (server direction) feeds
+// ResponseUnitParser in chunks sized by the first input byte, with a small keep bound so the
+// drop path is reached; each unit's raw ENVELOPE must parse again on its own. The same bytes go
+// to parse_envelope, parse_uid_set, peek_command and parse_mailbox_command.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <variant>
+
+#include "protocol/imap/envelope.h"
+#include "protocol/imap/fetch_response.h"
+#include "protocol/imap/stream_framer.h"
+#include "protocol/limits.h"
+
+using namespace mb::protocol;
+using namespace mb::protocol::imap;
+
+namespace {
+void check_unit(ResponseUnitParser& parser, std::size_t max_kept) {
+    auto unit = parser.finish();
+    if (!unit) return;
+    const auto* fetch = std::get_if<FetchData>(&*unit);
+    if (fetch == nullptr || !fetch->raw_envelope) return;
+    if (fetch->raw_envelope->size() > max_kept) std::abort();
+    auto again = parse_envelope(*fetch->raw_envelope);
+    if (!again || !(*again == *fetch->envelope)) std::abort();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (size == 0) return 0;
+    const std::size_t chunk = 1 + data[0] % 32;
+    std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+    (void)parse_envelope(input);
+    (void)parse_uid_set(input);
+    (void)peek_command(input);
+    (void)parse_mailbox_command(input);
+
+    constexpr std::size_t kMaxKept = 512;
+    StreamFramer framer({StreamFramer::Direction::ServerToClient, 4096, limits::kMaxRelayLiteral});
+    ResponseUnitParser parser(kMaxKept);
+    bool failed = false;
+    for (std::size_t offset = 0; offset < input.size() && !failed; offset += chunk) {
+        framer.feed(input.substr(offset, chunk), [&](const StreamEvent& event) {
+            if (event.kind == StreamEvent::Kind::Error) {
+                failed = true;
+            } else if (event.kind == StreamEvent::Kind::LineSegment) {
+                parser.segment(event.bytes);
+                if (event.ends_unit) check_unit(parser, kMaxKept);
+            } else {
+                parser.literal(event.bytes);
+            }
+        });
+    }
+    return 0;
+}

@@ -1,0 +1,348 @@
+"""Shared helpers for the bridge's integration tests: mailbridge configs that point at the rig,
+a started bridge (BridgeDaemon), a raw IMAP client that keeps the exact bytes (RawImap), direct
+token logins to the rig's Dovecot, and tiny fake upstreams for failure cases a real server cannot
+show (wrong certificate host, no STARTTLS, silence)."""
+import base64
+import re
+import socket
+import ssl
+import threading
+import time
+
+from mailbridge_process import MailbridgeProcess, free_port, http_get
+from rig import clients
+
+ALICE = "alice@example.com"
+BOB = "bob@example.com"
+LOCAL_PASSWORD = "local-Pw-7781-bridge"  # every test account's local password
+TIMEOUT = 20  # seconds for any single socket operation in these tests
+
+
+# ---- configuration ---------------------------------------------------------------------------------
+def server_block(name, listen_port, upstream_port, upstream_tls="implicit", ca_file="",
+                 upstream_host="127.0.0.1"):
+    return f"""
+[[server]]
+name = "{name}"
+protocol = "imap"
+listen = "127.0.0.1:{listen_port}"
+upstream = "{upstream_host}:{upstream_port}"
+upstream_tls = "{upstream_tls}"
+ca_file = "{ca_file}"
+"""
+
+
+def account_block(rig, name, login, cc_email=None, upstream_user="", token_endpoint=None,
+                  password=LOCAL_PASSWORD):
+    """An oauth2 client_credentials account; cc_email picks the rig client whose token it gets."""
+    client = rig.oauth.clients[f"cc:{cc_email or login}"]
+    return f"""
+[[account]]
+name = "{name}"
+login = "{login}"
+local_password = "{password}"
+upstream_user = "{upstream_user}"
+provider = "generic"
+flow = "client_credentials"
+client_id = "{client['client_id']}"
+client_secret = "{client['client_secret']}"
+token_endpoint = "{token_endpoint or rig.oauth.token_endpoint}"
+"""
+
+
+def daemon_block(health_port, log_level=3, connect_timeout=10, idle_timeout=1800):
+    return f"""
+[daemon]
+state_dir = "state"
+log_level = {log_level}
+health_listen = "127.0.0.1:{health_port}"
+connect_timeout = {connect_timeout}
+idle_timeout = {idle_timeout}
+"""
+
+
+class BridgeDaemon:
+    """A running `mailbridge run` whose [[server]] listeners are named; .port[name] gives each
+    listener's local port. Start with BridgeDaemon.start(); always .stop()."""
+
+    def __init__(self, directory, servers, accounts, log_level=3, connect_timeout=10,
+                 idle_timeout=1800):
+        """servers: [(name, upstream_port, upstream_tls, ca_file[, upstream_host])];
+        accounts: config text of [[account]] blocks."""
+        self.health_port = free_port()
+        self.port = {}
+        text = daemon_block(self.health_port, log_level, connect_timeout, idle_timeout)
+        for entry in servers:
+            name, upstream_port, tls, ca = entry[:4]
+            host = entry[4] if len(entry) > 4 else "127.0.0.1"
+            self.port[name] = free_port()
+            text += server_block(name, self.port[name], upstream_port, tls, ca, host)
+        text += "".join(accounts)
+        self.config_text = text
+        self.process = MailbridgeProcess(directory, text)
+
+    def start(self, timeout=20):
+        self.process.start(health_url=f"http://127.0.0.1:{self.health_port}/healthz", timeout=timeout)
+        for port in self.port.values():
+            self.process.wait_until(lambda p=port: _accepts(p), timeout, f"bridge listener {port}")
+        return self
+
+    def stop(self):
+        try:
+            return self.process.stop()
+        finally:
+            self.process.kill()
+
+    @property
+    def pid(self):
+        return self.process.process.pid
+
+    def alive(self):
+        return self.process.process.poll() is None
+
+    def log(self):
+        return self.process.log()
+
+    def rss_kib(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
+
+    def metrics(self):
+        return http_get(f"http://127.0.0.1:{self.health_port}/metrics")[1]
+
+
+def _accepts(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.settimeout(2)
+            return s.recv(200).startswith(b"* OK")
+    except OSError:
+        return False
+
+
+def standard_bridge(rig, directory, log_level=3, extra_accounts=(), extra_servers=(), **kw):
+    """Listeners 'imaps' (Dovecot IMAPS, implicit TLS) and 'starttls' (Dovecot IMAP + STARTTLS);
+    accounts 'alice' and 'bob' (each with its own client-credentials client)."""
+    d = rig.dovecot
+    servers = [("imaps", d.ports["imaps"], "implicit", rig.pki.ca_cert),
+               ("starttls", d.ports["imap"], "starttls", rig.pki.ca_cert), *extra_servers]
+    accounts = [account_block(rig, "alice", ALICE), account_block(rig, "bob", BOB), *extra_accounts]
+    return BridgeDaemon(directory, servers, accounts, log_level=log_level, **kw).start()
+
+
+# ---- raw IMAP ------------------------------------------------------------------------------------------
+_LITERAL_AT_END = re.compile(rb"\{(\d+)\+?\}\r\n$")
+
+
+class RawImap:
+    """A byte-exact IMAP client on a socket: send() bytes, read whole responses (literals counted)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.sock.settimeout(TIMEOUT)
+        self.buf = b""
+
+    @classmethod
+    def connect(cls, port, host="127.0.0.1"):
+        return cls(socket.create_connection((host, port), timeout=TIMEOUT))
+
+    @classmethod
+    def connect_tls(cls, port, ca_file, host="127.0.0.1"):
+        raw = socket.create_connection((host, port), timeout=TIMEOUT)
+        return cls(clients.ssl_context(ca_file).wrap_socket(raw, server_hostname=host))
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _fill(self):
+        chunk = self.sock.recv(1 << 16)
+        if not chunk:
+            raise ConnectionError(f"connection closed; unread {self.buf[:300]!r}")
+        self.buf += chunk
+
+    def read_line(self):
+        """One physical line including CRLF."""
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, _, self.buf = self.buf.partition(b"\r\n")
+        return line + b"\r\n"
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read_response_line(self):
+        """One logical response line: physical lines joined with the literals they announce."""
+        out = b""
+        while True:
+            line = self.read_line()
+            out += line
+            m = _LITERAL_AT_END.search(line)
+            if not m:
+                return out
+            out += self.read_exact(int(m.group(1)))
+
+    def read_until_tagged(self, tag):
+        """(untagged bytes, tagged completion line) for the command tagged `tag`."""
+        tag = tag.encode() if isinstance(tag, str) else tag
+        collected = b""
+        while True:
+            line = self.read_response_line()
+            if line.startswith(tag + b" "):
+                return collected, line
+            collected += line
+
+    def send(self, data):
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def command(self, tag, text):
+        """Send `TAG TEXT\\r\\n`; return (untagged bytes, tagged line)."""
+        self.send(f"{tag} {text}\r\n")
+        return self.read_until_tagged(tag)
+
+    def greeting(self):
+        return self.read_line()
+
+    def login(self, user=ALICE, password=LOCAL_PASSWORD, tag="L1"):
+        return self.command(tag, f'LOGIN "{user}" "{password}"')
+
+    def authenticate_xoauth2(self, user, token, tag="A1"):
+        ir = base64.b64encode(clients.xoauth2(user, token)).decode()
+        return self.command(tag, f"AUTHENTICATE XOAUTH2 {ir}")
+
+
+def plain_ir(user, password, authzid=""):
+    return base64.b64encode(f"{authzid}\0{user}\0{password}".encode()).decode()
+
+
+def direct_session(rig, user=ALICE):
+    """RawImap logged in straight to the rig's Dovecot over IMAPS with a fresh token."""
+    token = rig.oauth.cc_token(user)
+    s = RawImap.connect_tls(rig.dovecot.ports["imaps"], rig.pki.ca_cert)
+    assert s.greeting().startswith(b"* OK")
+    _, done = s.authenticate_xoauth2(user, token)
+    assert done.startswith(b"A1 OK"), done
+    return s
+
+
+def bridge_session(port, user=ALICE, password=LOCAL_PASSWORD):
+    """RawImap logged in through the bridge with LOGIN."""
+    s = RawImap.connect(port)
+    assert s.greeting().startswith(b"* OK")
+    _, done = s.login(user, password)
+    assert done.startswith(b"L1 OK"), done
+    return s
+
+
+def assert_tagged(line, tag, status, *needles):
+    """line is `TAG STATUS ...`; every needle (regex) occurs in it."""
+    text = line.decode("utf-8", "replace")
+    assert text.startswith(f"{tag} {status} "), text
+    for needle in needles:
+        assert re.search(needle, text), f"{needle!r} not in {text!r}"
+    return text
+
+
+# ---- fake upstreams ----------------------------------------------------------------------------------
+class FakeUpstream:
+    """A loopback TCP server in a thread. mode:
+    'silent'     accepts and never says anything;
+    'no-starttls' greets with a capability list without STARTTLS and answers CAPABILITY likewise;
+    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY."""
+
+    def __init__(self, mode, cert=None, key=None):
+        self.mode = mode
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.listener.settimeout(0.2)  # accept() wakes up to notice stop()
+        self.port = self.listener.getsockname()[1]
+        self.context = None
+        if mode == "tls":
+            self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.context.load_cert_chain(cert, key)
+        self.connections = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.stopped.set()
+        self.listener.close()
+        for c in self.connections:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.thread.join(timeout=5)
+
+    def _serve(self):
+        while not self.stopped.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections.append(conn)
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn):
+        try:
+            conn.settimeout(30)
+            if self.mode == "silent":
+                self.stopped.wait(60)
+                return
+            if self.mode == "tls":
+                conn = self.context.wrap_socket(conn, server_side=True)
+                self.connections.append(conn)
+                caps = b"IMAP4rev1 AUTH=XOAUTH2 SASL-IR"
+                conn.sendall(b"* OK fake TLS upstream\r\n")
+            else:
+                caps = b"IMAP4rev1 AUTH=PLAIN LOGINDISABLED"
+                conn.sendall(b"* OK [CAPABILITY " + caps + b"] fake upstream without STARTTLS\r\n")
+            buf = b""
+            while not self.stopped.is_set():
+                data = conn.recv(4096)
+                if not data:
+                    return
+                buf += data
+                while b"\r\n" in buf:
+                    line, _, buf = buf.partition(b"\r\n")
+                    tag = line.split(b" ", 1)[0]
+                    if line.upper().endswith(b" CAPABILITY"):
+                        conn.sendall(b"* CAPABILITY " + caps + b"\r\n" + tag + b" OK done\r\n")
+                    else:
+                        conn.sendall(tag + b" NO fake upstream does nothing\r\n")
+        except (OSError, ssl.SSLError):
+            pass
+
+
+def closed_port():
+    """A loopback port nobody listens on (connections are refused)."""
+    return free_port()
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+

@@ -1,0 +1,179 @@
+"""Upstream IMAP through the rig's real squid proxies: Digest (squid_digest), Basic with STARTTLS,
+Basic over an https:// proxy (TLS to squid itself), a wrong proxy password, a strict auth mode the
+proxy does not offer, and no_proxy bypassing a dead proxy. Each check logs in through the bridge
+and FETCHes, and reads squid's access.log to prove the tunnel was used.
+
+NEEDS THE SESSION WIRING: until the IMAP session fills net::DialTarget::proxy from the server's
+`proxy = "…"` (see bridge/net/proxy_tunnel.h, ProxyTarget), these tests fail; the module is marked
+xfail (non-strict) for that reason. Remove `pytestmark` once the wiring is in."""
+import re
+
+import pytest
+
+from bridge_fixtures import (ALICE, TIMEOUT, RawImap, account_block, assert_tagged, bridge_session,
+                             daemon_block)
+from mailbridge_process import MailbridgeProcess, free_port
+
+pytestmark = pytest.mark.xfail(reason="needs DialTarget.proxy filled by the session (lead)",
+                               strict=False)
+
+PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-pass-1"
+
+
+def proxy_block(name, url, auth, password=PROXY_PASSWORD, ca_file="", no_proxy=()):
+    entries = ", ".join(f'"{h}"' for h in no_proxy)
+    return f"""
+[[proxy]]
+name = "{name}"
+url = "{url}"
+auth = "{auth}"
+username = "{PROXY_USER}"
+password = "{password}"
+ca_file = "{ca_file}"
+no_proxy = [{entries}]
+"""
+
+
+def proxied_server_block(name, listen_port, upstream_port, upstream_tls, ca_file, proxy):
+    return f"""
+[[server]]
+name = "{name}"
+protocol = "imap"
+listen = "127.0.0.1:{listen_port}"
+upstream = "127.0.0.1:{upstream_port}"
+upstream_tls = "{upstream_tls}"
+ca_file = "{ca_file}"
+proxy = "{proxy}"
+"""
+
+
+class ProxiedBridge:
+    """`mailbridge run` with one listener going upstream through one [[proxy]]."""
+
+    def __init__(self, rig, directory, proxy_text, upstream_tls="implicit", connect_timeout=10):
+        self.port = free_port()
+        self.health_port = free_port()
+        upstream_port = rig.dovecot.ports["imaps" if upstream_tls == "implicit" else "imap"]
+        text = daemon_block(self.health_port, log_level=4, connect_timeout=connect_timeout)
+        text += proxy_text
+        text += proxied_server_block("imap", self.port, upstream_port, upstream_tls,
+                                     rig.pki.ca_cert, "corp")
+        text += account_block(rig, "alice", ALICE)
+        self.process = MailbridgeProcess(directory, text)
+
+    def __enter__(self):
+        self.process.start(health_url=f"http://127.0.0.1:{self.health_port}/healthz", timeout=20)
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.process.stop()
+        finally:
+            self.process.kill()
+
+    def log(self):
+        return self.process.log()
+
+
+def login_and_fetch(port):
+    """LOGIN through the bridge, SELECT INBOX and FETCH one message's header; returns the bytes."""
+    s = bridge_session(port)
+    try:
+        _, done = s.command("S1", "SELECT INBOX")
+        assert_tagged(done, "S1", "OK")
+        untagged, done = s.command("F1", "FETCH 1 (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        assert_tagged(done, "F1", "OK")
+        assert b"* 1 FETCH" in untagged
+        s.command("Z1", "LOGOUT")
+        return untagged
+    finally:
+        s.close()
+
+
+def tunnel_lines(squid, upstream_port):
+    """access.log lines of CONNECT tunnels to the rig's Dovecot by the proxy user."""
+    pattern = rf"CONNECT 127\.0\.0\.1:{upstream_port} {PROXY_USER} "
+    return [l for l in squid.access_lines(wait_for=pattern) if re.search(pattern, l)]
+
+
+def test_imap_through_squid_with_digest(rig, tmp_path):
+    squid = rig.squid_digest
+    before = len(tunnel_lines(squid, rig.dovecot.ports["imaps"]))
+    proxy = proxy_block("corp", f"http://127.0.0.1:{squid.port}", "digest")
+    with ProxiedBridge(rig, tmp_path / "digest", proxy) as bridge:
+        login_and_fetch(bridge.port)
+    lines = tunnel_lines(squid, rig.dovecot.ports["imaps"])
+    assert len(lines) > before, "squid logged no authenticated CONNECT to Dovecot"
+    assert any(" 200 " in l or "/200 " in l for l in lines[before:]), lines[before:]
+
+
+def test_imap_starttls_through_squid_with_basic_and_any(rig, tmp_path):
+    squid = rig.squid_basic
+    before = len(tunnel_lines(squid, rig.dovecot.ports["imap"]))
+    proxy = proxy_block("corp", f"http://127.0.0.1:{squid.port}", "any")
+    with ProxiedBridge(rig, tmp_path / "basic", proxy, upstream_tls="starttls") as bridge:
+        login_and_fetch(bridge.port)
+    assert len(tunnel_lines(squid, rig.dovecot.ports["imap"])) > before
+
+
+def test_imap_through_an_https_proxy(rig, tmp_path):
+    squid = rig.squid_basic
+    assert squid.https_port, "the session rig must run with squid_https=True"
+    proxy = proxy_block("corp", f"https://127.0.0.1:{squid.https_port}", "basic",
+                        ca_file=rig.pki.ca_cert)
+    before = len(tunnel_lines(squid, rig.dovecot.ports["imaps"]))
+    with ProxiedBridge(rig, tmp_path / "https", proxy) as bridge:
+        login_and_fetch(bridge.port)
+    assert len(tunnel_lines(squid, rig.dovecot.ports["imaps"])) > before
+
+
+def test_wrong_proxy_password_is_a_clear_unavailable(rig, tmp_path):
+    squid = rig.squid_digest
+    proxy = proxy_block("corp", f"http://127.0.0.1:{squid.port}", "digest",
+                        password="not-the-password")
+    with ProxiedBridge(rig, tmp_path / "badpw", proxy) as bridge:
+        s = RawImap.connect(bridge.port)
+        try:
+            assert s.greeting().startswith(b"* OK")
+            _, done = s.login()
+            assert_tagged(done, "L1", "NO", r"UNAVAILABLE")
+        finally:
+            s.close()
+        bridge.process.wait_for_log("407 after credentials", timeout=TIMEOUT)
+        assert "not-the-password" not in bridge.log()
+
+
+def test_strict_mode_the_proxy_does_not_offer(rig, tmp_path):
+    squid = rig.squid_basic
+    proxy = proxy_block("corp", f"http://127.0.0.1:{squid.port}", "digest")
+    with ProxiedBridge(rig, tmp_path / "strict", proxy) as bridge:
+        s = RawImap.connect(bridge.port)
+        try:
+            assert s.greeting().startswith(b"* OK")
+            _, done = s.login()
+            assert_tagged(done, "L1", "NO", r"UNAVAILABLE")
+        finally:
+            s.close()
+        bridge.process.wait_for_log('offers Basic but auth = "digest"', timeout=TIMEOUT)
+
+
+def test_no_proxy_bypasses_a_dead_proxy(rig, tmp_path):
+    dead = free_port()
+    proxy = proxy_block("corp", f"http://127.0.0.1:{dead}", "any", no_proxy=["127.0.0.1"])
+    with ProxiedBridge(rig, tmp_path / "noproxy", proxy) as bridge:
+        login_and_fetch(bridge.port)
+
+
+def test_unreachable_proxy_names_itself(rig, tmp_path):
+    dead = free_port()
+    proxy = proxy_block("corp", f"http://127.0.0.1:{dead}", "any")
+    with ProxiedBridge(rig, tmp_path / "dead", proxy, connect_timeout=5) as bridge:
+        s = RawImap.connect(bridge.port)
+        try:
+            assert s.greeting().startswith(b"* OK")
+            _, done = s.login()
+            assert_tagged(done, "L1", "NO", r"UNAVAILABLE")
+        finally:
+            s.close()
+        bridge.process.wait_for_log(f"proxy corp (http://127.0.0.1:{dead}) unreachable",
+                                    timeout=TIMEOUT)
