@@ -5,6 +5,7 @@
 
 #include "bridge/net/tls_stream.h"
 #include "bridge/session/imap_session.h"
+#include "bridge/session/pop3_session.h"
 #include "protocol/imap/response_builder.h"
 
 namespace mb::daemon {
@@ -78,6 +79,7 @@ std::unique_ptr<session::Session> ServerListener::make_session(
         case config::Protocol::imap:
             return std::make_unique<session::ImapSession>(services_, std::move(stream), *this);
         case config::Protocol::pop3:
+            return std::make_unique<session::Pop3Session>(services_, std::move(stream), *this);
         case config::Protocol::smtp:
             break;
     }

@@ -1,0 +1,192 @@
+// The POP3 protocol steps of Pop3Upstream on top of UpstreamConversation.
+#include "bridge/session/pop3_upstream.h"
+
+#include <spdlog/spdlog.h>
+
+#include "protocol/pop3/command_builder.h"
+#include "protocol/pop3/limits.h"
+
+namespace mb::session {
+namespace pop3 = protocol::pop3;
+namespace sasl = protocol::sasl;
+
+Pop3Upstream::Pop3Upstream(uv_loop_t* loop, Settings settings, config::SaslMechanism sasl)
+    : UpstreamConversation(loop, std::move(settings)), sasl_(sasl) {}
+
+void Pop3Upstream::prepare(PreparedHandler done) {
+    prepared_ = std::move(done);
+    state_ = State::greeting;
+    dial();
+}
+
+void Pop3Upstream::on_connected() {
+    arm_timer("the greeting");
+}
+
+void Pop3Upstream::on_tls_ready() {
+    request_capabilities();
+}
+
+void Pop3Upstream::request_capabilities() {
+    state_ = State::capa;
+    capa_text_.clear();
+    capa_started_ = false;
+    send(pop3::capa_command());
+    arm_timer("CAPA");
+}
+
+void Pop3Upstream::on_line(std::string_view line, std::string_view raw, std::string_view rest) {
+    switch (state_) {
+        case State::greeting: {
+            auto status = pop3::parse_status_line(line);
+            if (!status || status->kind != pop3::StatusLine::Kind::Ok) {
+                fail(UpstreamFailure::protocol,
+                     "upstream " + where() + " sent no POP3 greeting (is it a POP3 port?): " +
+                         std::string(line.substr(0, 200)));
+                return;
+            }
+            request_capabilities();
+            return;
+        }
+        case State::capa:
+            on_capa_line(line, raw);
+            return;
+        case State::stls: {
+            auto status = pop3::parse_status_line(line);
+            if (!status || status->kind != pop3::StatusLine::Kind::Ok) {
+                fail(UpstreamFailure::starttls_missing,
+                     "upstream " + where() + " refused STLS: " + std::string(line.substr(0, 200)));
+                return;
+            }
+            upgrade_tls();
+            return;
+        }
+        case State::authenticating:
+            on_auth_line(line, rest);
+            return;
+        default:
+            return;
+    }
+}
+
+void Pop3Upstream::on_capa_line(std::string_view line, std::string_view raw) {
+    if (!capa_started_) {
+        auto status = pop3::parse_status_line(line);
+        if (!status || status->kind != pop3::StatusLine::Kind::Ok) {
+            // CAPA is optional (RFC 2449): without it, assume nothing beyond USER.
+            capabilities_ = {};
+            capa_text_.clear();
+            state_ = State::ready;
+        } else {
+            capa_started_ = true;
+            capa_text_.append(raw);
+            return;
+        }
+    } else {
+        if (capa_text_.size() + raw.size() > pop3::limits::kMaxCapaResponse) {
+            fail(UpstreamFailure::protocol,
+                 "upstream " + where() + " sent an oversized CAPA answer");
+            return;
+        }
+        capa_text_.append(raw);
+        if (line != ".") return;
+        auto parsed = pop3::parse_capa_response(capa_text_);
+        if (!parsed) {
+            fail(UpstreamFailure::protocol,
+                 "upstream " + where() +
+                     " sent an unreadable CAPA answer: " + parsed.error().message);
+            return;
+        }
+        capabilities_ = std::move(parsed.value());
+    }
+    if (tls_active()) {
+        become_ready();
+        return;
+    }
+    if (!capabilities_.stls) {
+        fail(UpstreamFailure::starttls_missing,
+             "upstream " + where() +
+                 " does not offer STLS; refusing to send credentials in clear (use "
+                 "upstream_tls = \"implicit\" with its TLS port)");
+        return;
+    }
+    state_ = State::stls;
+    send(pop3::stls_command());
+    arm_timer("STLS");
+}
+
+void Pop3Upstream::become_ready() {
+    state_ = State::ready;
+    stop_timer();
+    if (auto done = std::move(prepared_)) done(std::nullopt);
+}
+
+void Pop3Upstream::authenticate(const std::string& user, const Secret& token, AuthHandler done) {
+    auth_done_ = std::move(done);
+    switch (sasl_) {
+        case config::SaslMechanism::xoauth2:
+            mechanism_ = sasl::BearerMechanism::Xoauth2;
+            break;
+        case config::SaslMechanism::oauthbearer:
+            mechanism_ = sasl::BearerMechanism::OAuthBearer;
+            break;
+        case config::SaslMechanism::auto_select:
+            mechanism_ = capabilities_.has_sasl("OAUTHBEARER") ? sasl::BearerMechanism::OAuthBearer
+                                                               : sasl::BearerMechanism::Xoauth2;
+            break;
+    }
+    auto response = mechanism_ == sasl::BearerMechanism::Xoauth2
+                        ? sasl::xoauth2_initial_response(user, token)
+                        : sasl::oauthbearer_initial_response(user, settings().target.host,
+                                                             settings().target.port, token);
+    if (!response) {
+        fail(UpstreamFailure::protocol,
+             "cannot build the SASL response: " + response.error().message);
+        return;
+    }
+    auto command = pop3::auth_command(sasl::mechanism_name(mechanism_), *response);
+    deferred_response_ = std::move(command.deferred_response);
+    state_ = State::authenticating;
+    send_secret(command.first_line);
+    arm_timer("the authentication");
+}
+
+void Pop3Upstream::on_auth_line(std::string_view line, std::string_view rest) {
+    auto status = pop3::parse_status_line(line);
+    if (!status) return;
+    if (status->kind == pop3::StatusLine::Kind::Continuation) {
+        if (deferred_response_) {
+            send_secret(*deferred_response_);
+            deferred_response_.reset();
+            return;
+        }
+        if (auto detail = sasl::decode_bearer_error(status->text))
+            spdlog::debug("upstream {} SASL error challenge: {}", where(), *detail);
+        send(pop3::bearer_error_answer_line(mechanism_));
+        return;
+    }
+    stop_timer();
+    auto done = std::move(auth_done_);
+    if (status->kind == pop3::StatusLine::Kind::Ok) {
+        state_ = State::authenticated;
+        std::string answer = std::string(line) + "\r\n";
+        hand_over(rest);
+        if (done) done(answer, {});
+        return;
+    }
+    state_ = State::ready;
+    UpstreamError error{UpstreamFailure::auth_rejected, std::string(status->text),
+                        std::string(status->code)};
+    if (done) done(make_error(error.message), error);
+}
+
+void Pop3Upstream::on_failed(const UpstreamError& error) {
+    state_ = State::failed;
+    if (auto prepared = std::move(prepared_)) {
+        prepared(error);
+        return;
+    }
+    if (auto done = std::move(auth_done_)) done(make_error(error.message), error);
+}
+
+}  // namespace mb::session
