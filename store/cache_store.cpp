@@ -215,11 +215,11 @@ Result<bool> CacheStore::set_mailbox_state(const update::MailboxState& state) {
     auto row = find_mailbox(state.owner, state.mailbox, true);
     if (!row) return row.error();
     if (!*row) return make_error("cannot create the mailbox row for " + state.mailbox);
-    const bool changed = state.uidvalidity && (*row)->uidvalidity &&
-                         *(*row)->uidvalidity != *state.uidvalidity;
+    const bool changed =
+        state.uidvalidity && (*row)->uidvalidity && *(*row)->uidvalidity != *state.uidvalidity;
     if (changed) {
-        auto remove = Statement::prepare(database_->handle(),
-                                         "DELETE FROM messages WHERE mailbox_id = ?1");
+        auto remove =
+            Statement::prepare(database_->handle(), "DELETE FROM messages WHERE mailbox_id = ?1");
         if (!remove) return remove.error();
         auto ran = remove->bind(1, (*row)->id).run();
         if (!ran) return ran.error();
@@ -257,8 +257,8 @@ Result<void> CacheStore::rename_mailbox(const Owner& owner, std::string_view fro
     if (!source) return source.error();
     if (!*source) return {};
     if (auto cleared = delete_mailbox(owner, to); !cleared) return cleared;
-    auto rename = Statement::prepare(database_->handle(),
-                                     "UPDATE mailboxes SET name = ?2 WHERE id = ?1");
+    auto rename =
+        Statement::prepare(database_->handle(), "UPDATE mailboxes SET name = ?2 WHERE id = ?1");
     if (!rename) return rename.error();
     return rename->bind(1, (*source)->id).bind_blob(2, canonical_name(to)).run();
 }
@@ -276,8 +276,8 @@ Result<void> CacheStore::mark_stale(const Owner& owner, std::string_view mailbox
     auto row = find_mailbox(owner, mailbox, stale);
     if (!row) return row.error();
     if (!*row) return {};
-    auto mark = Statement::prepare(database_->handle(),
-                                   "UPDATE mailboxes SET stale = ?2 WHERE id = ?1");
+    auto mark =
+        Statement::prepare(database_->handle(), "UPDATE mailboxes SET stale = ?2 WHERE id = ?1");
     if (!mark) return mark.error();
     return mark->bind(1, (*row)->id).bind(2, stale ? 1 : 0).run();
 }

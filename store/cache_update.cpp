@@ -23,13 +23,14 @@ std::optional<MessageUpdate> message_update_from_fetch(const protocol::imap::Fet
     if (fetch.envelope && fetch.raw_envelope) {
         const protocol::imap::Envelope& envelope = *fetch.envelope;
         auto addresses = [](const std::vector<protocol::imap::Address>& list) {
-            return list.empty() ? std::nullopt
-                                : std::optional<std::string>(protocol::imap::format_addresses(list));
+            return list.empty()
+                       ? std::nullopt
+                       : std::optional<std::string>(protocol::imap::format_addresses(list));
         };
-        out.envelope = EnvelopeFields{envelope.date,          envelope.subject,
-                                      addresses(envelope.from), addresses(envelope.to),
-                                      addresses(envelope.cc),  envelope.message_id,
-                                      envelope.in_reply_to,  *fetch.raw_envelope};
+        out.envelope =
+            EnvelopeFields{envelope.date,          envelope.subject,       addresses(envelope.from),
+                           addresses(envelope.to), addresses(envelope.cc), envelope.message_id,
+                           envelope.in_reply_to,   *fetch.raw_envelope};
     }
     return out;
 }

@@ -83,9 +83,9 @@ struct MarkStale {
 
 }  // namespace update
 
-using CacheUpdate = std::variant<update::UpsertMessage, update::DeleteMessages,
-                                 update::MailboxState, update::RenameMailbox,
-                                 update::DeleteMailbox, update::MarkStale>;
+using CacheUpdate =
+    std::variant<update::UpsertMessage, update::DeleteMessages, update::MailboxState,
+                 update::RenameMailbox, update::DeleteMailbox, update::MarkStale>;
 
 // The owner and mailbox an update concerns (RenameMailbox: its source).
 const Owner& owner_of(const CacheUpdate& update);

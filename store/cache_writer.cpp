@@ -56,14 +56,12 @@ CacheWriter::Stats CacheWriter::stats() const {
 void CacheWriter::run() {
     std::unique_lock lock(mutex_);
     for (;;) {
-        wake_.wait(lock, [this] {
-            return stopping_ || !queue_.empty() || !stale_.empty() || stale_all_;
-        });
+        wake_.wait(
+            lock, [this] { return stopping_ || !queue_.empty() || !stale_.empty() || stale_all_; });
         // Let a batch gather unless it is already full or the writer is stopping.
         if (!stopping_ && queue_.size() < options_.max_batch && stale_.empty() && !stale_all_) {
-            wake_.wait_for(lock, options_.max_delay, [this] {
-                return stopping_ || queue_.size() >= options_.max_batch;
-            });
+            wake_.wait_for(lock, options_.max_delay,
+                           [this] { return stopping_ || queue_.size() >= options_.max_batch; });
         }
         if (queue_.empty() && stale_.empty() && !stale_all_) {
             if (stopping_) break;

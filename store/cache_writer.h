@@ -37,13 +37,13 @@ class CacheWriter {
     };
 
     struct Stats {
-        std::uint64_t applied = 0;         // updates written
-        std::uint64_t dropped = 0;         // updates refused because the queue was full
-        std::uint64_t failed = 0;          // updates or batches SQLite refused
-        std::uint64_t batches = 0;         // committed transactions
-        std::size_t queued = 0;            // waiting now
-        double last_batch_ms = 0;          // latency of the last transaction
-        double average_batch_ms = 0;       // over all transactions
+        std::uint64_t applied = 0;              // updates written
+        std::uint64_t dropped = 0;              // updates refused because the queue was full
+        std::uint64_t failed = 0;               // updates or batches SQLite refused
+        std::uint64_t batches = 0;              // committed transactions
+        std::size_t queued = 0;                 // waiting now
+        double last_batch_ms = 0;               // latency of the last transaction
+        double average_batch_ms = 0;            // over all transactions
         std::optional<std::string> last_error;  // for the caller's log
     };
 

@@ -43,8 +43,8 @@ Result<void> ensure_directory(const fs::path& dir) {
                               ec.message() + "; check the state_dir setting and permissions");
     }
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        return make_error("cannot create directory " + dir.string() + ": " +
-                          std::strerror(errno) + "; check the state_dir setting and permissions");
+        return make_error("cannot create directory " + dir.string() + ": " + std::strerror(errno) +
+                          "; check the state_dir setting and permissions");
     return {};
 }
 
@@ -111,7 +111,8 @@ class Opener {
 
     Result<std::optional<Unusable>> configure(sqlite3* db) {
         auto corrupt = [db](const Error& error) -> Result<std::optional<Unusable>> {
-            if (is_corruption(db)) return std::optional<Unusable>(Unusable{"corrupt", error.message});
+            if (is_corruption(db))
+                return std::optional<Unusable>(Unusable{"corrupt", error.message});
             return error;
         };
         if (auto wal = exec(db, "PRAGMA journal_mode = WAL"); !wal) return corrupt(wal.error());

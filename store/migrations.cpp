@@ -59,8 +59,8 @@ CREATE INDEX messages_date ON messages (date);
 }  // namespace
 
 const Schema& cache_schema() {
-    static const Schema schema{"metadata cache", {kCacheV1, kCacheV2},
-                               {"logins", "mailboxes", "messages"}};
+    static const Schema schema{
+        "metadata cache", {kCacheV1, kCacheV2}, {"logins", "mailboxes", "messages"}};
     return schema;
 }
 
@@ -137,8 +137,8 @@ Result<void> migrate(sqlite3* db, const Schema& schema, int target) {
         auto applied = exec(db, schema.steps[static_cast<std::size_t>(step)]);
         if (!applied)
             return fail(make_error("migrating the " + schema.name + " database to version " +
-                                   std::to_string(step + 1) + " failed: " +
-                                   applied.error().message));
+                                   std::to_string(step + 1) +
+                                   " failed: " + applied.error().message));
     }
     if (target > *version) {
         auto recorded = exec(db, "DELETE FROM schema_version; INSERT INTO schema_version VALUES (" +

@@ -14,8 +14,8 @@
 namespace mb::store {
 
 struct Schema {
-    std::string name;                         // for messages, e.g. "metadata cache"
-    std::vector<std::string_view> steps;      // steps[i]: version i → i+1
+    std::string name;                          // for messages, e.g. "metadata cache"
+    std::vector<std::string_view> steps;       // steps[i]: version i → i+1
     std::vector<std::string_view> own_tables;  // tables (besides schema_version) that are ours
     int version() const { return static_cast<int>(steps.size()); }
 };

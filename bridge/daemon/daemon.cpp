@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bridge/config/config_loader.h"
+#include "bridge/config/secret_resolver.h"
 #include "bridge/daemon/config_reloader.h"
 #include "bridge/daemon/server_listener.h"
 #include "bridge/health/health_server.h"
@@ -210,6 +211,14 @@ class Daemon {
                 server.name);
         services->upstream_tls =
             std::make_shared<net::TlsClientContext>(std::move(upstream_tls.value()));
+        if (!server.proxy.empty()) {
+            auto proxy = proxy_target(*config->find_proxy(server.proxy));
+            if (!proxy) {
+                status = make_error("[[server]] " + server.name + ": " + proxy.error().message);
+                return nullptr;
+            }
+            services->proxy = std::move(proxy.value());
+        }
         if (server.local_tls != config::LocalTls::none) {
             auto local = net::TlsServerContext::create(server.local_cert, server.local_key);
             if (!local) {
@@ -219,6 +228,34 @@ class Daemon {
             services->local_tls = std::make_shared<net::TlsServerContext>(std::move(local.value()));
         }
         return services;
+    }
+
+    // Resolves the proxy password (before the loop turns: a command secret may take a moment)
+    // and loads the proxy's TLS trust for https:// proxies.
+    static Result<net::ProxyTarget> proxy_target(const config::ProxySettings& settings) {
+        net::ProxyTarget target;
+        target.name = settings.name;
+        target.url = settings.url;
+        target.host = settings.address.host;
+        target.port = settings.address.port;
+        target.https = settings.https;
+        switch (settings.auth) {
+            case config::ProxyAuth::none: target.auth = protocol::http::ProxyAuthMode::none; break;
+            case config::ProxyAuth::basic: target.auth = protocol::http::ProxyAuthMode::basic; break;
+            case config::ProxyAuth::digest: target.auth = protocol::http::ProxyAuthMode::digest; break;
+            case config::ProxyAuth::any: target.auth = protocol::http::ProxyAuthMode::any; break;
+        }
+        target.username = settings.username;
+        if (!settings.password.empty()) {
+            auto password = config::resolve_secret(settings.password);
+            if (!password)
+                return make_error("proxy " + settings.name + " password: " + password.error().message);
+            target.password = std::move(password.value());
+        }
+        target.ca_file = settings.ca_file;
+        target.no_proxy = settings.no_proxy;
+        if (auto tls = target.load_tls(); !tls) return tls.error();
+        return target;
     }
 
     Result<void> start_listeners() {

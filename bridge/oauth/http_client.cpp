@@ -169,6 +169,9 @@ struct HttpCall::Engine : std::enable_shared_from_this<HttpCall::Engine> {
             return;
         }
         curl_easy_setopt(e, CURLOPT_PROXY, proxy->url.c_str());
+        // Always CONNECT, even to an http:// endpoint: the proxy relays bytes and never handles
+        // the form with the client secret itself (corporate proxies often allow only CONNECT).
+        curl_easy_setopt(e, CURLOPT_HTTPPROXYTUNNEL, 1L);
         std::string no_proxy;
         for (const auto& host : proxy->no_proxy) no_proxy += (no_proxy.empty() ? "" : ",") + host;
         curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());

@@ -5,6 +5,7 @@
 
 #include "bridge/session/imap_response_filter.h"
 #include "bridge/session/imap_upstream.h"
+#include "bridge/session/upstream_settings.h"
 #include "protocol/imap/capabilities.h"
 #include "protocol/imap/command_parser.h"
 #include "protocol/imap/response_builder.h"
@@ -24,15 +25,9 @@ std::string first_word(std::string_view text) {
 
 std::unique_ptr<UpstreamClient> make_imap_upstream(const SessionServices& services,
                                                    const config::AccountSettings* account) {
-    const auto& server = *services.server;
-    UpstreamConversation::Settings settings;
-    settings.target.host = server.upstream.host;
-    settings.target.port = server.upstream.port;
-    settings.target.tls = services.upstream_tls.get();
-    settings.starttls = server.upstream_tls == config::UpstreamTls::starttls;
-    settings.timeout = services.connect_timeout();
     return std::make_unique<ImapUpstream>(
-        services.loop, settings, account ? account->sasl : config::SaslMechanism::auto_select);
+        services.loop, upstream_settings(services),
+        account ? account->sasl : config::SaslMechanism::auto_select);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "bridge/session/pop3_relay_filters.h"
 #include "bridge/session/pop3_upstream.h"
+#include "bridge/session/upstream_settings.h"
 #include "protocol/pop3/command_parser.h"
 #include "protocol/pop3/limits.h"
 #include "protocol/pop3/response_builder.h"
@@ -16,15 +17,9 @@ namespace {
 
 std::unique_ptr<UpstreamClient> make_pop3_upstream(const SessionServices& services,
                                                    const config::AccountSettings* account) {
-    const auto& server = *services.server;
-    UpstreamConversation::Settings settings;
-    settings.target.host = server.upstream.host;
-    settings.target.port = server.upstream.port;
-    settings.target.tls = services.upstream_tls.get();
-    settings.starttls = server.upstream_tls == config::UpstreamTls::starttls;
-    settings.timeout = services.connect_timeout();
     return std::make_unique<Pop3Upstream>(
-        services.loop, settings, account ? account->sasl : config::SaslMechanism::auto_select);
+        services.loop, upstream_settings(services),
+        account ? account->sasl : config::SaslMechanism::auto_select);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "bridge/config/config_model.h"
 #include "bridge/health/metric_labels.h"
 #include "bridge/health/metrics.h"
+#include "bridge/net/proxy_tunnel.h"
 #include "bridge/net/tls_context.h"
 #include "bridge/oauth/token_manager.h"
 #include "bridge/session/account_directory.h"
@@ -37,6 +38,7 @@ struct SessionServices {
     LoginObserver on_login;
     std::shared_ptr<net::TlsClientContext> upstream_tls;
     std::shared_ptr<net::TlsServerContext> local_tls;  // null when local_tls = "none"
+    std::optional<net::ProxyTarget> proxy;  // the listener's [[proxy]], password resolved
 
     std::chrono::milliseconds connect_timeout() const {
         return std::chrono::seconds(config->daemon.connect_timeout);

@@ -121,7 +121,8 @@ bool ResponseHeadParser::parse_status_line(std::string_view line) {
         return fail("malformed status line (expected \"HTTP/1.x NNN reason\")");
     head_.version_minor = line[7] - '0';
     head_.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
-    if (head_.status < 100) return fail("malformed status line (status below 100)");
+    if (head_.status < 100 || head_.status > 599)
+        return fail("malformed status line (status outside 100-599)");
     std::string_view reason = line.size() > 12 ? line.substr(13) : std::string_view();
     for (char c : reason)
         if (is_control(c) && c != '\t') return fail("control character in the reason phrase");

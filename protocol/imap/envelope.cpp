@@ -73,7 +73,8 @@ class EnvelopeReader {
 
     bool read_string(std::string& out) {
         if (take('"')) return read_quoted(out);
-        if (pos_ < raw_.size() && (raw_[pos_] == '{' || raw_[pos_] == '~')) return read_literal(out);
+        if (pos_ < raw_.size() && (raw_[pos_] == '{' || raw_[pos_] == '~'))
+            return read_literal(out);
         return failed("expected a string or NIL");
     }
 

@@ -115,9 +115,8 @@ Result<ResponseUnit> read_search(std::string_view text) {
         }
         if (text.front() == '(') {
             const std::size_t close = text.find(')');
-            std::string_view inside = text.substr(1, close == std::string_view::npos
-                                                         ? std::string_view::npos
-                                                         : close - 1);
+            std::string_view inside = text.substr(
+                1, close == std::string_view::npos ? std::string_view::npos : close - 1);
             if (close == std::string_view::npos || !istarts_with(inside, "MODSEQ ") ||
                 !(result.modseq = parse_u64(inside.substr(7))))
                 return make_error("SEARCH response has a malformed (MODSEQ n) part");
@@ -128,8 +127,8 @@ Result<ResponseUnit> read_search(std::string_view text) {
         auto number = parse_nz32(text.substr(0, end));
         if (!number) return make_error("SEARCH response holds something other than numbers");
         if (result.numbers.size() == kMaxSetEntries)
-            return make_error("SEARCH response holds more than " +
-                              std::to_string(kMaxSetEntries) + " numbers");
+            return make_error("SEARCH response holds more than " + std::to_string(kMaxSetEntries) +
+                              " numbers");
         result.numbers.push_back(*number);
         text = end == std::string_view::npos ? std::string_view{} : text.substr(end);
     }
@@ -440,8 +439,8 @@ Result<ResponseUnit> ResponseUnitParser::finish() {
 }
 
 Result<ResponseUnit> parse_response_unit(std::string_view unit, std::size_t max_kept) {
-    StreamFramer framer(
-        {StreamFramer::Direction::ServerToClient, limits::kMaxLineLength, limits::kMaxRelayLiteral});
+    StreamFramer framer({StreamFramer::Direction::ServerToClient, limits::kMaxLineLength,
+                         limits::kMaxRelayLiteral});
     ResponseUnitParser parser(max_kept);
     std::optional<std::string> error;
     bool ended = false;
@@ -525,8 +524,8 @@ Result<std::string> read_astring(std::string_view& rest) {
         const std::size_t line_end = rest.find('\n');
         if (line_end == std::string_view::npos)
             return make_error("literal mailbox name has no announcement line");
-        LiteralScan scan = scan_literal_announcement(rest.substr(0, line_end + 1),
-                                                     limits::kMaxPreAuthCommand);
+        LiteralScan scan =
+            scan_literal_announcement(rest.substr(0, line_end + 1), limits::kMaxPreAuthCommand);
         if (!scan.header || scan.header->binary || rest.find('}') + 1 + 2 != line_end + 1)
             return make_error("malformed literal mailbox name");
         rest.remove_prefix(line_end + 1);
@@ -572,11 +571,10 @@ Result<MailboxCommand> parse_mailbox_command(std::string_view command) {
         out.new_name = std::move(*new_name);
     }
     const bool parameters = out.head.kind != MailboxCommandKind::Rename &&
-                            out.head.kind != MailboxCommandKind::Delete &&
-                            rest.starts_with(" (");
-    if (parameters) rest.remove_prefix(rest.find(')') == std::string_view::npos
-                                           ? rest.size()
-                                           : rest.find(')') + 1);
+                            out.head.kind != MailboxCommandKind::Delete && rest.starts_with(" (");
+    if (parameters)
+        rest.remove_prefix(rest.find(')') == std::string_view::npos ? rest.size()
+                                                                    : rest.find(')') + 1);
     if (strip_line_end(rest).size() != 0 || rest.empty())
         return make_error(out.head.name + " has unexpected bytes after its arguments");
     return out;

@@ -69,13 +69,13 @@ struct SearchResult {
 struct StatusResponse {
     std::string tag;  // empty when untagged
     ResponseStatus status = ResponseStatus::None;
-    std::string code;                   // upper-case code name, e.g. "UIDVALIDITY"; empty if none
+    std::string code;  // upper-case code name, e.g. "UIDVALIDITY"; empty if none
     std::optional<std::uint64_t> code_number;  // UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ argument
 };
 
 // Anything else (LIST, CAPABILITY, continuation requests…) is `std::monostate`.
-using ResponseUnit =
-    std::variant<std::monostate, FetchData, Exists, Expunge, Vanished, SearchResult, StatusResponse>;
+using ResponseUnit = std::variant<std::monostate, FetchData, Exists, Expunge, Vanished,
+                                  SearchResult, StatusResponse>;
 
 // Feed one response unit: every LineSegment's bytes to segment(), every LiteralBody chunk to
 // literal(), then call finish() for the result; the parser is then ready for the next unit.
@@ -107,11 +107,11 @@ class ResponseUnitParser {
     std::string error_;
     std::string single_line_;  // a non-FETCH response line, read at finish()
     FetchData fetch_;
-    std::string item_;        // upper-case name of the FETCH item being read
-    bool keeping_ = false;    // the item's value is wanted and within the bound
-    std::string value_;       // raw bytes of the wanted value
-    std::size_t kept_ = 0;    // bytes kept for this unit
-    std::size_t depth_ = 0;   // parentheses open in the current value
+    std::string item_;       // upper-case name of the FETCH item being read
+    bool keeping_ = false;   // the item's value is wanted and within the bound
+    std::string value_;      // raw bytes of the wanted value
+    std::size_t kept_ = 0;   // bytes kept for this unit
+    std::size_t depth_ = 0;  // parentheses open in the current value
     bool value_started_ = false;
     std::uint64_t literal_left_ = 0;
 };

@@ -1,11 +1,7 @@
 """Upstream IMAP through the rig's real squid proxies: Digest (squid_digest), Basic with STARTTLS,
 Basic over an https:// proxy (TLS to squid itself), a wrong proxy password, a strict auth mode the
-proxy does not offer, and no_proxy bypassing a dead proxy. Each check logs in through the bridge
-and FETCHes, and reads squid's access.log to prove the tunnel was used.
-
-NEEDS THE SESSION WIRING: until the IMAP session fills net::DialTarget::proxy from the server's
-`proxy = "…"` (see bridge/net/proxy_tunnel.h, ProxyTarget), these tests fail; the module is marked
-xfail (non-strict) for that reason. Remove `pytestmark` once the wiring is in."""
+proxy does not offer, an unreachable proxy, and no_proxy bypassing a dead proxy. Each check logs in through the bridge
+and FETCHes, and reads squid's access.log to prove the tunnel was used."""
 import re
 
 import pytest
@@ -14,13 +10,10 @@ from bridge_fixtures import (ALICE, TIMEOUT, RawImap, account_block, assert_tagg
                              daemon_block)
 from mailbridge_process import MailbridgeProcess, free_port
 
-pytestmark = pytest.mark.xfail(reason="needs DialTarget.proxy filled by the session (lead)",
-                               strict=False)
-
 PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-pass-1"
 
 
-def proxy_block(name, url, auth, password=PROXY_PASSWORD, ca_file="", no_proxy=()):
+def proxy_block(name, url, auth, password=PROXY_PASSWORD, ca_file="", no_proxy=("localhost",)):
     entries = ", ".join(f'"{h}"' for h in no_proxy)
     return f"""
 [[proxy]]
@@ -34,11 +27,12 @@ no_proxy = [{entries}]
 """
 
 
-def proxied_server_block(name, listen_port, upstream_port, upstream_tls, ca_file, proxy):
+def proxied_server_block(name, listen_port, upstream_port, upstream_tls, ca_file, proxy,
+                         protocol="imap"):
     return f"""
 [[server]]
 name = "{name}"
-protocol = "imap"
+protocol = "{protocol}"
 listen = "127.0.0.1:{listen_port}"
 upstream = "127.0.0.1:{upstream_port}"
 upstream_tls = "{upstream_tls}"
@@ -50,15 +44,23 @@ proxy = "{proxy}"
 class ProxiedBridge:
     """`mailbridge run` with one listener going upstream through one [[proxy]]."""
 
-    def __init__(self, rig, directory, proxy_text, upstream_tls="implicit", connect_timeout=10):
+    def __init__(self, rig, directory, proxy_text, upstream_tls="implicit", connect_timeout=10,
+                 token_through_proxy=False, protocol="imap"):
         self.port = free_port()
         self.health_port = free_port()
-        upstream_port = rig.dovecot.ports["imaps" if upstream_tls == "implicit" else "imap"]
+        tls_port = {"imap": "imaps", "pop3": "pop3s"}[protocol]
+        upstream_port = rig.dovecot.ports[tls_port if upstream_tls == "implicit" else protocol]
         text = daemon_block(self.health_port, log_level=4, connect_timeout=connect_timeout)
         text += proxy_text
-        text += proxied_server_block("imap", self.port, upstream_port, upstream_tls,
-                                     rig.pki.ca_cert, "corp")
-        text += account_block(rig, "alice", ALICE)
+        text += proxied_server_block(protocol, self.port, upstream_port, upstream_tls,
+                                     rig.pki.ca_cert, "corp", protocol)
+        # The OAuth2 calls use the server's proxy too, and the rig's squid only allows CONNECT: the
+        # token endpoint is named "localhost" and listed in no_proxy, the IMAP upstream stays
+        # 127.0.0.1 and goes through the proxy.
+        token_endpoint = rig.oauth.token_endpoint
+        if not token_through_proxy:
+            token_endpoint = token_endpoint.replace("127.0.0.1", "localhost")
+        text += account_block(rig, "alice", ALICE, token_endpoint=token_endpoint)
         self.process = MailbridgeProcess(directory, text)
 
     def __enter__(self):
@@ -159,7 +161,8 @@ def test_strict_mode_the_proxy_does_not_offer(rig, tmp_path):
 
 def test_no_proxy_bypasses_a_dead_proxy(rig, tmp_path):
     dead = free_port()
-    proxy = proxy_block("corp", f"http://127.0.0.1:{dead}", "any", no_proxy=["127.0.0.1"])
+    proxy = proxy_block("corp", f"http://127.0.0.1:{dead}", "any",
+                        no_proxy=["localhost", "127.0.0.1"])
     with ProxiedBridge(rig, tmp_path / "noproxy", proxy) as bridge:
         login_and_fetch(bridge.port)
 
@@ -177,3 +180,31 @@ def test_unreachable_proxy_names_itself(rig, tmp_path):
             s.close()
         bridge.process.wait_for_log(f"proxy corp (http://127.0.0.1:{dead}) unreachable",
                                     timeout=TIMEOUT)
+
+
+def test_oauth_token_request_goes_through_the_proxy_with_its_credentials(rig, tmp_path):
+    squid = rig.squid_digest
+    proxy = proxy_block("corp", f"http://127.0.0.1:{squid.port}", "digest")
+    with ProxiedBridge(rig, tmp_path / "token", proxy, token_through_proxy=True) as bridge:
+        assert b"* 1 FETCH" in login_and_fetch(bridge.port)
+    # libcurl tunnels the token POST with CONNECT: squid never sees the client secret itself.
+    pattern = rf"CONNECT 127\.0\.0\.1:{rig.oauth.port} {PROXY_USER} "
+    assert any(re.search(pattern, l) for l in squid.access_lines(wait_for=pattern))
+
+
+@pytest.mark.parametrize("auth", ["basic", "digest"])
+def test_pop3_through_squid(rig, tmp_path, auth):
+    import poplib
+    from bridge_fixtures import LOCAL_PASSWORD
+    squid = rig.squid_basic if auth == "basic" else rig.squid_digest
+    proxy = proxy_block("corp", f"http://127.0.0.1:{squid.port}", auth)
+    with ProxiedBridge(rig, tmp_path / f"pop3-{auth}", proxy, protocol="pop3") as bridge:
+        p = poplib.POP3("127.0.0.1", bridge.port, timeout=TIMEOUT)
+        p.user(ALICE)
+        assert p.pass_(LOCAL_PASSWORD).startswith(b"+OK")
+        count, _ = p.stat()
+        assert count == len(rig.seeded)
+        _, lines, _ = p.retr(1)
+        assert b"\r\n".join(lines) + b"\r\n" == rig.seeded[0].data
+        p.quit()
+    assert tunnel_lines(squid, rig.dovecot.ports["pop3s"])

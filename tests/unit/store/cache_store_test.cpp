@@ -51,8 +51,8 @@ TEST_F(CacheStoreTest, PartialUpdatesMergeIntoTheRow) {
     full.rfc822_size = 1234;
     full.internal_date = "17-Jul-1996 02:44:25 -0700";
     full.modseq = 5;
-    full.envelope = EnvelopeFields{"Mon, 7 Feb 1994", "hello", "A <a@x>", "b@y", std::nullopt,
-                                   "<id@x>", std::nullopt, "(raw)"};
+    full.envelope = EnvelopeFields{"Mon, 7 Feb 1994", "hello",  "A <a@x>",    "b@y",
+                                   std::nullopt,      "<id@x>", std::nullopt, "(raw)"};
     ASSERT_TRUE(*store().upsert_message(kAlice, "INBOX", 100, full));
 
     MessageUpdate flags_only;
@@ -230,8 +230,9 @@ TEST_F(CacheStoreTest, BlobsRoundTripByteExact) {
     for (int c = 0; c < 256; ++c) every_byte.push_back(static_cast<char>(c));
     MessageUpdate update;
     update.uid = 1;
-    update.envelope = EnvelopeFields{every_byte, "\0"s, "\xff\xfe"s, ""s, "a\0b"s,
-                                     "\r\n"s, every_byte + every_byte, "raw\0raw\x80"s};
+    update.envelope = EnvelopeFields{
+        every_byte,     "\0"s, "\xff\xfe"s, ""s, "a\0b"s, "\r\n"s, every_byte + every_byte,
+        "raw\0raw\x80"s};
     const std::string mailbox = "Entw&APw-rfe/\xc3\xa4\0x"s;
     ASSERT_TRUE(*store().upsert_message(kAlice, mailbox, 100, update));
     auto stored = store().message(kAlice, mailbox, 1);

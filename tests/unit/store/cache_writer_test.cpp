@@ -70,9 +70,11 @@ TEST(CacheWriter, FullQueueDropsAndMarksTheMailboxStale) {
     ASSERT_TRUE(blocker.begin().ok());
     CacheWriter writer(std::move(*store), {5, 5, std::chrono::milliseconds(1), 1});
     ASSERT_TRUE(writer.try_submit(upsert(1, "Sent")));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the worker now waits on the lock
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(100));  // the worker now waits on the lock
     std::size_t accepted = 0;
-    for (std::uint32_t uid = 2; uid <= 20; ++uid) accepted += writer.try_submit(upsert(uid)) ? 1 : 0;
+    for (std::uint32_t uid = 2; uid <= 20; ++uid)
+        accepted += writer.try_submit(upsert(uid)) ? 1 : 0;
     EXPECT_FALSE(writer.try_submit(upsert(30, "Other")));  // past max_stale_marks: all stale
     EXPECT_EQ(accepted, 5u);
     EXPECT_EQ(writer.stats().dropped, 15u);

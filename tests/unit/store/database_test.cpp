@@ -65,8 +65,8 @@ TEST(Database, MigratesAnOlderSchemaKeepingRows) {
     testing::TempDir temp;
     const fs::path file = temp.path() / "cache.db";
     {
-        auto db = Database::open(file, Schema{"metadata cache", {cache_schema().steps[0]},
-                                              cache_schema().own_tables});
+        auto db = Database::open(
+            file, Schema{"metadata cache", {cache_schema().steps[0]}, cache_schema().own_tables});
         ASSERT_TRUE(db.ok()) << db.error().message;
         EXPECT_EQ(*schema_version(db->handle()), 1);
         ASSERT_TRUE(db->exec("INSERT INTO logins (account, login) VALUES ('a', 'b')").ok());
@@ -87,8 +87,8 @@ TEST(Database, FailedMigrationLeavesTheOldVersion) {
     testing::TempDir temp;
     const fs::path file = temp.path() / "cache.db";
     {
-        auto db = Database::open(file, Schema{"metadata cache", {cache_schema().steps[0]},
-                                              cache_schema().own_tables});
+        auto db = Database::open(
+            file, Schema{"metadata cache", {cache_schema().steps[0]}, cache_schema().own_tables});
         ASSERT_TRUE(db.ok());
     }
     auto db = Database::open(
@@ -97,8 +97,8 @@ TEST(Database, FailedMigrationLeavesTheOldVersion) {
                      cache_schema().own_tables});
     ASSERT_FALSE(db.ok());
     EXPECT_NE(db.error().message.find("version 2"), std::string::npos) << db.error().message;
-    auto reopened = Database::open(file, Schema{"metadata cache", {cache_schema().steps[0]},
-                                                cache_schema().own_tables});
+    auto reopened = Database::open(
+        file, Schema{"metadata cache", {cache_schema().steps[0]}, cache_schema().own_tables});
     ASSERT_TRUE(reopened.ok()) << reopened.error().message;
     EXPECT_EQ(*schema_version(reopened->handle()), 1);
     auto extra = Statement::prepare(reopened->handle(),
@@ -113,7 +113,8 @@ TEST(Database, RefusesANewerSchema) {
     {
         auto db = Database::open(file, cache_schema());
         ASSERT_TRUE(db.ok());
-        ASSERT_TRUE(db->exec("UPDATE schema_version SET version = 99; CREATE TABLE future (x)").ok());
+        ASSERT_TRUE(
+            db->exec("UPDATE schema_version SET version = 99; CREATE TABLE future (x)").ok());
     }
     auto db = Database::open(file, cache_schema());
     ASSERT_FALSE(db.ok());
@@ -169,7 +170,8 @@ TEST(Database, MovesAForeignSqliteFileAside) {
     {
         sqlite3* raw = nullptr;
         ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-        ASSERT_TRUE(exec(raw, "CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('x')").ok());
+        ASSERT_TRUE(
+            exec(raw, "CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('x')").ok());
         sqlite3_close(raw);
     }
     auto db = Database::open(file, cache_schema());

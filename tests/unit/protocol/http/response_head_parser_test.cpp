@@ -211,6 +211,8 @@ TEST(ResponseHeadParser, HostileInputsFail) {
              "HTTP/1.1 2000 OK\r\n\r\n",
              "HTTP/1.1 abc OK\r\n\r\n",
              "HTTP/1.1 099 Low\r\n\r\n",
+             "HTTP/1.1 600 High\r\n\r\n",
+             "HTTP/1.1 874 Continue\r\n\r\n",
              "http/1.1 200 OK\r\n\r\n",
              "HTTP/1.1  200 OK\r\n\r\n",
              "SSH-2.0-OpenSSH_9.2\r\n\r\n",

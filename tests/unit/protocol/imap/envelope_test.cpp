@@ -72,17 +72,18 @@ TEST(Envelope, GroupsAndSeveralAddresses) {
 }
 
 TEST(Envelope, RejectsMalformedShapes) {
-    for (std::string raw : {
-             "", "NIL", "(NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
-             "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)", "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL",
-             "(NIL NIL (NIL) NIL NIL NIL NIL NIL NIL NIL)",
-             "(NIL NIL ((NIL NIL NIL)) NIL NIL NIL NIL NIL NIL NIL)",
-             "(NIL NIL ((NIL NIL NIL NIL NIL)) NIL NIL NIL NIL NIL NIL NIL)",
-             "(NIL \"open NIL NIL NIL NIL NIL NIL NIL NIL)", "(NIL {5}\r\nab)",
-             "(NIL {5}ab NIL NIL NIL NIL NIL NIL NIL NIL)", "(NIL {}\r\n NIL)",
-             "(NIL {99999999999}\r\n NIL)", "(NILS NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
-             "(atom NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
-             "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) x", "(\"a\rb\" NIL NIL NIL NIL NIL NIL NIL NIL NIL)"}) {
+    for (std::string raw :
+         {"", "NIL", "(NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+          "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+          "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL", "(NIL NIL (NIL) NIL NIL NIL NIL NIL NIL NIL)",
+          "(NIL NIL ((NIL NIL NIL)) NIL NIL NIL NIL NIL NIL NIL)",
+          "(NIL NIL ((NIL NIL NIL NIL NIL)) NIL NIL NIL NIL NIL NIL NIL)",
+          "(NIL \"open NIL NIL NIL NIL NIL NIL NIL NIL)", "(NIL {5}\r\nab)",
+          "(NIL {5}ab NIL NIL NIL NIL NIL NIL NIL NIL)", "(NIL {}\r\n NIL)",
+          "(NIL {99999999999}\r\n NIL)", "(NILS NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+          "(atom NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+          "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) x",
+          "(\"a\rb\" NIL NIL NIL NIL NIL NIL NIL NIL NIL)"}) {
         EXPECT_FALSE(parse_envelope(raw).ok()) << raw;
     }
 }

@@ -166,11 +166,13 @@ TEST(FetchResponse, HugeBodyLiteralIsNotBuffered) {
 }
 
 TEST(FetchResponse, WantedItemsPastTheBoundAreDropped) {
-    const std::string envelope = "(NIL {2000}\r\n" + std::string(2000, 'y') +
-                                 " NIL NIL NIL NIL NIL NIL NIL NIL)";
+    const std::string envelope =
+        "(NIL {2000}\r\n" + std::string(2000, 'y') + " NIL NIL NIL NIL NIL NIL NIL NIL)";
     const std::string unit = "* 2 FETCH (UID 8 ENVELOPE " + envelope + " FLAGS (\\Seen))\r\n";
-    EXPECT_EQ(describe(parse_response_unit(unit, 1000)), "fetch 2 uid=8 flags=\\Seen dropped=ENVELOPE");
-    EXPECT_EQ(describe(parse_response_unit(unit, 2100)), "fetch 2 uid=8 flags=\\Seen envelope=" + envelope);
+    EXPECT_EQ(describe(parse_response_unit(unit, 1000)),
+              "fetch 2 uid=8 flags=\\Seen dropped=ENVELOPE");
+    EXPECT_EQ(describe(parse_response_unit(unit, 2100)),
+              "fetch 2 uid=8 flags=\\Seen envelope=" + envelope);
 }
 
 TEST(FetchResponse, MalformedWantedValuesAreDropped) {
@@ -182,12 +184,12 @@ TEST(FetchResponse, MalformedWantedValuesAreDropped) {
 }
 
 TEST(FetchResponse, HostileFetchesFail) {
-    for (std::string unit : {
-             "* 0 FETCH (UID 1)\r\n", "* 1 FETCH UID 1\r\n", "* 1 FETCH (UID 1\r\n",
-             "* 1 FETCH (UID 1))\r\n", "* 1 FETCH (UID 1) x\r\n", "* 1 FETCH (UID)\r\n",
-             "* 1 FETCH (BODY[1 {3}\r\nabc)\r\n", "* 1 FETCH (ENVELOPE (\"open))\r\n",
-             "* 1 FETCH ((UID 1)\r\n", "* 1 FETCH (\"UID\" 1)\r\n", "* 1 FETCH (UID a{b)\r\n",
-             "* 99999999999 FETCH (UID 1)\r\n"}) {
+    for (std::string unit :
+         {"* 0 FETCH (UID 1)\r\n", "* 1 FETCH UID 1\r\n", "* 1 FETCH (UID 1\r\n",
+          "* 1 FETCH (UID 1))\r\n", "* 1 FETCH (UID 1) x\r\n", "* 1 FETCH (UID)\r\n",
+          "* 1 FETCH (BODY[1 {3}\r\nabc)\r\n", "* 1 FETCH (ENVELOPE (\"open))\r\n",
+          "* 1 FETCH ((UID 1)\r\n", "* 1 FETCH (\"UID\" 1)\r\n", "* 1 FETCH (UID a{b)\r\n",
+          "* 99999999999 FETCH (UID 1)\r\n"}) {
         EXPECT_EQ(parse_everyhow(unit), "error") << unit;
     }
 }
@@ -223,12 +225,14 @@ TEST(TrackedResponses, CountsAndStatus) {
     EXPECT_EQ(parse_everyhow("* 0 EXPUNGE\r\n"), "error");
     EXPECT_EQ(parse_everyhow("* OK [UIDVALIDITY 3857529045] UIDs valid\r\n"),
               "status  1 UIDVALIDITY 3857529045");
-    EXPECT_EQ(parse_everyhow("* OK [UIDNEXT 4392] Predicted next UID\r\n"), "status  1 UIDNEXT 4392");
+    EXPECT_EQ(parse_everyhow("* OK [UIDNEXT 4392] Predicted next UID\r\n"),
+              "status  1 UIDNEXT 4392");
     EXPECT_EQ(parse_everyhow("* OK [HIGHESTMODSEQ 715194045007]\r\n"),
               "status  1 HIGHESTMODSEQ 715194045007");
     EXPECT_EQ(parse_everyhow("A142 OK [READ-WRITE] SELECT completed\r\n"),
               "status A142 1 READ-WRITE");
-    EXPECT_EQ(parse_everyhow("A143 ok [read-only] EXAMINE completed\r\n"), "status A143 1 READ-ONLY");
+    EXPECT_EQ(parse_everyhow("A143 ok [read-only] EXAMINE completed\r\n"),
+              "status A143 1 READ-ONLY");
     EXPECT_EQ(parse_everyhow("A144 NO no such mailbox\r\n"), "status A144 2 ");
     EXPECT_EQ(parse_everyhow("* FLAGS (\\Answered \\Seen)\r\n"), "other");
     EXPECT_EQ(parse_everyhow("* LIST () \"/\" {5}\r\nINBOX\r\n"), "other");
@@ -299,10 +303,11 @@ TEST(MailboxCommands, ParsesMailboxNamesInEveryForm) {
 }
 
 TEST(MailboxCommands, RejectsHostileCommands) {
-    for (std::string command : std::vector<std::string>{"A1 SELECT\r\n", "A1 SELECT \r\n", "A1 SELECT \"open\r\n", "A1 SELECT {9}\r\nab\r\n",
-          "A1 SELECT {x}\r\nab\r\n", "A1 SELECT INBOX extra\r\n", "A1 SELECT INBOX",
-          "A1 RENAME a\r\n", "A1 FETCH 1 (UID)\r\n", "A1 UID SELECT INBOX\r\n",
-          "A1 SELECT \"a\0b\"\r\n"s, "A1 SELECT (x)\r\n"}) {
+    for (std::string command : std::vector<std::string>{
+             "A1 SELECT\r\n", "A1 SELECT \r\n", "A1 SELECT \"open\r\n", "A1 SELECT {9}\r\nab\r\n",
+             "A1 SELECT {x}\r\nab\r\n", "A1 SELECT INBOX extra\r\n", "A1 SELECT INBOX",
+             "A1 RENAME a\r\n", "A1 FETCH 1 (UID)\r\n", "A1 UID SELECT INBOX\r\n",
+             "A1 SELECT \"a\0b\"\r\n"s, "A1 SELECT (x)\r\n"}) {
         EXPECT_FALSE(parse_mailbox_command(command).ok()) << command;
     }
 }
