@@ -2,6 +2,7 @@
 // loop, reload on SIGHUP (a failing file changes nothing), stop gracefully on SIGTERM/SIGINT.
 #include "bridge/daemon/daemon.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -70,6 +71,16 @@ log::Options log_options(const config::Config& config, std::optional<int> level_
             .journal = std::getenv("JOURNAL_STREAM") != nullptr};
 }
 
+// Each session holds two sockets: raise the soft open-file limit to the hard one.
+void raise_open_file_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) == 0)
+        spdlog::debug("open-file limit raised from {} to {}", before, limit.rlim_cur);
+}
+
 Result<void> prepare_state_dir(const std::filesystem::path& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
@@ -99,6 +110,7 @@ class Daemon {
         }
         for (const auto& server : config_->servers) metrics_.add_server(server.name);
         for (const auto& account : config_->accounts) metrics_.add_account(account.name);
+        for (const auto& proxy : config_->proxies) metrics_.add_proxy(proxy.name);
         reloader_ = std::make_unique<ConfigReloader>(&loop_, config_path_);
         watch_signal(sigterm_, SIGTERM);
         watch_signal(sigint_, SIGINT);
@@ -198,6 +210,14 @@ class Daemon {
             last.result = result;
             last.time = unix_seconds(std::chrono::system_clock::now());
             last.error = error;
+        };
+        services->on_proxy = [this](const std::string& proxy, bool ok,
+                                    std::optional<double> latency_ms, const std::string& error) {
+            auto& state = last_proxies_[proxy];
+            state.last_ok = ok;
+            state.last_time = unix_seconds(std::chrono::system_clock::now());
+            if (latency_ms) state.last_latency_ms = latency_ms;
+            state.last_error = error;
         };
         auto upstream_tls = net::TlsClientContext::create({server.ca_file, server.verify});
         if (!upstream_tls) {
@@ -299,6 +319,14 @@ class Daemon {
                                         server.listen.to_string(), listener->listening(),
                                         listener->error()});
         }
+        for (const auto& proxy : config_->proxies) {
+            health::ProxyState state;
+            if (auto it = last_proxies_.find(proxy.name); it != last_proxies_.end())
+                state = it->second;
+            state.name = proxy.name;
+            state.url = proxy.url;
+            report.proxies.push_back(std::move(state));
+        }
         auto tokens = tokens_ ? tokens_->status() : std::vector<oauth::TokenStatus>{};
         for (const auto& account : config_->accounts) {
             bool listed = false;
@@ -395,6 +423,7 @@ class Daemon {
         std::string error;
     };
     std::map<std::string, LastLogin> last_logins_;
+    std::map<std::string, health::ProxyState> last_proxies_;
     bool stopping_ = false;
     int exit_status_ = kExitOk;
 };
@@ -415,6 +444,7 @@ int run_daemon(const std::filesystem::path& config_path, std::optional<int> log_
         return kExitUsage;
     }
     std::signal(SIGPIPE, SIG_IGN);
+    raise_open_file_limit();
     Daemon daemon(config_path, std::move(*loaded.config), log_level_override);
     return daemon.run();
 }

@@ -6,6 +6,7 @@
 #include "bridge/net/tls_stream.h"
 #include "bridge/session/imap_session.h"
 #include "bridge/session/pop3_session.h"
+#include "bridge/session/smtp_session.h"
 #include "protocol/imap/response_builder.h"
 
 namespace mb::daemon {
@@ -81,7 +82,7 @@ std::unique_ptr<session::Session> ServerListener::make_session(
         case config::Protocol::pop3:
             return std::make_unique<session::Pop3Session>(services_, std::move(stream), *this);
         case config::Protocol::smtp:
-            break;
+            return std::make_unique<session::SmtpSession>(services_, std::move(stream), *this);
     }
     spdlog::error("server {}: this protocol is not served yet", services_->server->name);
     return nullptr;

@@ -15,6 +15,8 @@ constexpr std::string_view kLogins = "mailbridge_logins_total";
 constexpr std::string_view kTokenRefreshes = "mailbridge_token_refreshes_total";
 constexpr std::string_view kConnectSeconds = "mailbridge_upstream_connect_seconds";
 constexpr std::string_view kCacheRows = "mailbridge_cache_rows";
+constexpr std::string_view kProxyConnects = "mailbridge_proxy_connects_total";
+constexpr std::string_view kProxySeconds = "mailbridge_proxy_connect_seconds";
 
 template <typename... Views>
 std::array<std::string_view, sizeof...(Views)> labels(Views... values) {
@@ -44,6 +46,25 @@ Metrics::Metrics() {
         {"server"}, {std::begin(kConnectLatencyBounds), std::end(kConnectLatencyBounds)});
     registry_.add_gauge(std::string(kCacheRows), "Rows in the metadata cache, per account.",
                         {"account"});
+    registry_.add_counter(std::string(kProxyConnects),
+                          "Tunnels opened through an HTTP proxy, per proxy and result.",
+                          {"proxy", "result"});
+    registry_.add_histogram(std::string(kProxySeconds),
+                            "Seconds to open a tunnel through an HTTP proxy (TCP, TLS to an https "
+                            "proxy, CONNECT with authentication), per proxy.",
+                            {"proxy"},
+                            {std::begin(kConnectLatencyBounds), std::end(kConnectLatencyBounds)});
+}
+
+void Metrics::add_proxy(std::string_view proxy) {
+    registry_.touch(kProxyConnects, labels(proxy, "ok"));
+    registry_.touch(kProxyConnects, labels(proxy, "failed"));
+    registry_.touch(kProxySeconds, labels(proxy));
+}
+
+void Metrics::proxy_connect(std::string_view proxy, bool ok, std::optional<double> seconds) {
+    registry_.add(kProxyConnects, labels(proxy, ok ? "ok" : "failed"), 1);
+    if (ok && seconds) registry_.observe(kProxySeconds, labels(proxy), *seconds);
 }
 
 void Metrics::add_server(std::string_view server) {

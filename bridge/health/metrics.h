@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,10 @@ class Metrics {
     void connect_latency(std::string_view server, double seconds);
     // Rows the metadata cache holds for the account (messages and mailboxes).
     void cache_rows(std::string_view account, std::int64_t rows);
+    // Zero-valued series for a configured [[proxy]].
+    void add_proxy(std::string_view proxy);
+    // A tunnel through `proxy` was opened (with the time it took) or failed.
+    void proxy_connect(std::string_view proxy, bool ok, std::optional<double> seconds);
 
     // Prometheus text exposition format 0.0.4.
     std::string render() const { return registry_.render(); }

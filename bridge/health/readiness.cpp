@@ -56,9 +56,23 @@ void to_json(nlohmann::ordered_json& out, const AccountState& account) {
                                  {"last_error", text_or_null(account.last_error)}};
 }
 
-void to_json(nlohmann::ordered_json& out, const ReadinessReport& report) {
+void to_json(nlohmann::ordered_json& out, const ProxyState& proxy) {
     out = nlohmann::ordered_json{
-        {"ready", report.ready()}, {"listeners", report.listeners}, {"accounts", report.accounts}};
+        {"name", proxy.name},
+        {"url", proxy.url},
+        {"last_result", proxy.last_ok ? nlohmann::ordered_json(*proxy.last_ok ? "ok" : "failed")
+                                      : nlohmann::ordered_json(nullptr)},
+        {"last_time", optional_or_null(proxy.last_time)},
+        {"last_latency_ms", proxy.last_latency_ms ? nlohmann::ordered_json(*proxy.last_latency_ms)
+                                                  : nlohmann::ordered_json(nullptr)},
+        {"last_error", text_or_null(proxy.last_error)}};
+}
+
+void to_json(nlohmann::ordered_json& out, const ReadinessReport& report) {
+    out = nlohmann::ordered_json{{"ready", report.ready()},
+                                 {"listeners", report.listeners},
+                                 {"accounts", report.accounts},
+                                 {"proxies", report.proxies}};
 }
 
 std::string to_json_text(const ReadinessReport& report) {

@@ -51,9 +51,20 @@ struct AccountState {
     std::string last_error;                       // "" = none; must not contain a secret
 };
 
+// The last tunnel through a [[proxy]].
+struct ProxyState {
+    std::string name;
+    std::string url;
+    std::optional<bool> last_ok;                   // null until the first attempt
+    std::optional<std::int64_t> last_time;         // unix seconds
+    std::optional<double> last_latency_ms;         // of the last successful tunnel
+    std::string last_error;                        // "" = none; never a secret
+};
+
 struct ReadinessReport {
     std::vector<ListenerState> listeners;
     std::vector<AccountState> accounts;
+    std::vector<ProxyState> proxies;
     // True when every listener is up.
     bool ready() const;
 };
@@ -62,6 +73,7 @@ using ReadinessProvider = std::function<ReadinessReport()>;
 
 void to_json(nlohmann::ordered_json& out, const ListenerState& listener);
 void to_json(nlohmann::ordered_json& out, const AccountState& account);
+void to_json(nlohmann::ordered_json& out, const ProxyState& proxy);
 void to_json(nlohmann::ordered_json& out, const ReadinessReport& report);
 // The report as indented JSON text ending in a newline; invalid UTF-8 in any field is replaced.
 std::string to_json_text(const ReadinessReport& report);

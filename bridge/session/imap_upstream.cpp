@@ -23,7 +23,7 @@ ImapUpstream::ImapUpstream(uv_loop_t* loop, Settings settings, config::SaslMecha
     : UpstreamConversation(loop, std::move(settings)), sasl_(sasl) {}
 
 void ImapUpstream::prepare(PreparedHandler done) {
-    prepared_ = std::move(done);
+    expect_prepared(std::move(done));
     state_ = State::greeting;
     dial();
 }
@@ -141,30 +141,14 @@ void ImapUpstream::on_starttls_answer(std::string_view line) {
 
 void ImapUpstream::become_ready() {
     state_ = State::ready;
-    stop_timer();
-    if (auto done = std::move(prepared_)) done(std::nullopt);
+    report_ready();
 }
 
 void ImapUpstream::authenticate(const std::string& user, const Secret& token, AuthHandler done) {
-    auth_done_ = std::move(done);
+    expect_authenticated(std::move(done));
     std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
-    switch (sasl_) {
-        case config::SaslMechanism::xoauth2:
-            mechanism_ = sasl::BearerMechanism::Xoauth2;
-            break;
-        case config::SaslMechanism::oauthbearer:
-            mechanism_ = sasl::BearerMechanism::OAuthBearer;
-            break;
-        case config::SaslMechanism::auto_select:
-            mechanism_ = imap::has_capability(caps, "AUTH=OAUTHBEARER")
-                             ? sasl::BearerMechanism::OAuthBearer
-                             : sasl::BearerMechanism::Xoauth2;
-            break;
-    }
-    auto response = mechanism_ == sasl::BearerMechanism::Xoauth2
-                        ? sasl::xoauth2_initial_response(user, token)
-                        : sasl::oauthbearer_initial_response(user, settings().target.host,
-                                                             settings().target.port, token);
+    auto response =
+        bearer_response(sasl_, imap::has_capability(caps, "AUTH=OAUTHBEARER"), user, token);
     if (!response) {
         fail(UpstreamFailure::protocol,
              "cannot build the SASL response: " + response.error().message);
@@ -173,7 +157,7 @@ void ImapUpstream::authenticate(const std::string& user, const Secret& token, Au
     pending_tag_ = next_tag();
     state_ = State::authenticating;
     std::string command =
-        pending_tag_ + " AUTHENTICATE " + std::string(sasl::mechanism_name(mechanism_));
+        pending_tag_ + " AUTHENTICATE " + std::string(sasl::mechanism_name(mechanism()));
     if (imap::has_capability(caps, "SASL-IR")) {
         send_secret(Secret(command + " " + response->reveal() + "\r\n"));
         initial_response_.reset();
@@ -196,32 +180,18 @@ void ImapUpstream::on_auth_line(std::string_view line, std::string_view rest) {
         // The server's error challenge (base64 JSON): answer it so the tagged NO follows.
         if (auto detail = sasl::decode_bearer_error(response->text))
             spdlog::debug("upstream {} SASL error challenge: {}", where(), *detail);
-        send(std::string(sasl::bearer_error_answer(mechanism_)) + "\r\n");
+        send(std::string(sasl::bearer_error_answer(mechanism())) + "\r\n");
         return;
     }
     if (response->kind != imap::Response::Kind::Tagged || response->tag != pending_tag_) return;
-    stop_timer();
-    auto done = std::move(auth_done_);
     if (response->status == imap::ResponseStatus::Ok) {
         state_ = State::authenticated;
-        std::string ok_line = std::string(line) + "\r\n";
-        hand_over(rest);
-        if (done) done(ok_line, {});
+        report_authenticated(std::string(line) + "\r\n", rest);
         return;
     }
     state_ = State::ready;
-    UpstreamError error{UpstreamFailure::auth_rejected, trimmed(response->text),
-                        response->code ? std::string(response->code->name) : std::string()};
-    if (done) done(make_error(error.message), error);
-}
-
-void ImapUpstream::on_failed(const UpstreamError& error) {
-    state_ = State::failed;
-    if (auto prepared = std::move(prepared_)) {
-        prepared(error);
-        return;
-    }
-    if (auto done = std::move(auth_done_)) done(make_error(error.message), error);
+    report_refused({UpstreamFailure::auth_rejected, trimmed(response->text),
+                    response->code ? std::string(response->code->name) : std::string()});
 }
 
 }  // namespace mb::session

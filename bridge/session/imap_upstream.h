@@ -21,7 +21,6 @@ class ImapUpstream final : public UpstreamConversation {
         return state_ != State::idle && state_ != State::ready && state_ != State::failed;
     }
     void authenticate(const std::string& user, const Secret& token, AuthHandler done) override;
-    protocol::sasl::BearerMechanism mechanism() const override { return mechanism_; }
 
   private:
     enum class State {
@@ -38,7 +37,7 @@ class ImapUpstream final : public UpstreamConversation {
     void on_connected() override;
     void on_tls_ready() override;
     void on_line(std::string_view line, std::string_view raw, std::string_view rest) override;
-    void on_failed(const UpstreamError& error) override;
+    void on_failed(const UpstreamError&) override { state_ = State::failed; }
 
     void on_greeting(std::string_view line);
     void on_capability_line(std::string_view line);
@@ -55,10 +54,7 @@ class ImapUpstream final : public UpstreamConversation {
     unsigned tag_counter_ = 0;
     std::vector<std::string> capabilities_;
     bool have_capabilities_ = false;
-    PreparedHandler prepared_;
-    AuthHandler auth_done_;
     std::optional<Secret> initial_response_;  // sent after an empty "+" when no SASL-IR
-    protocol::sasl::BearerMechanism mechanism_ = protocol::sasl::BearerMechanism::Xoauth2;
 };
 
 }  // namespace mb::session

@@ -14,7 +14,7 @@ Pop3Upstream::Pop3Upstream(uv_loop_t* loop, Settings settings, config::SaslMecha
     : UpstreamConversation(loop, std::move(settings)), sasl_(sasl) {}
 
 void Pop3Upstream::prepare(PreparedHandler done) {
-    prepared_ = std::move(done);
+    expect_prepared(std::move(done));
     state_ = State::greeting;
     dial();
 }
@@ -117,34 +117,18 @@ void Pop3Upstream::on_capa_line(std::string_view line, std::string_view raw) {
 
 void Pop3Upstream::become_ready() {
     state_ = State::ready;
-    stop_timer();
-    if (auto done = std::move(prepared_)) done(std::nullopt);
+    report_ready();
 }
 
 void Pop3Upstream::authenticate(const std::string& user, const Secret& token, AuthHandler done) {
-    auth_done_ = std::move(done);
-    switch (sasl_) {
-        case config::SaslMechanism::xoauth2:
-            mechanism_ = sasl::BearerMechanism::Xoauth2;
-            break;
-        case config::SaslMechanism::oauthbearer:
-            mechanism_ = sasl::BearerMechanism::OAuthBearer;
-            break;
-        case config::SaslMechanism::auto_select:
-            mechanism_ = capabilities_.has_sasl("OAUTHBEARER") ? sasl::BearerMechanism::OAuthBearer
-                                                               : sasl::BearerMechanism::Xoauth2;
-            break;
-    }
-    auto response = mechanism_ == sasl::BearerMechanism::Xoauth2
-                        ? sasl::xoauth2_initial_response(user, token)
-                        : sasl::oauthbearer_initial_response(user, settings().target.host,
-                                                             settings().target.port, token);
+    expect_authenticated(std::move(done));
+    auto response = bearer_response(sasl_, capabilities_.has_sasl("OAUTHBEARER"), user, token);
     if (!response) {
         fail(UpstreamFailure::protocol,
              "cannot build the SASL response: " + response.error().message);
         return;
     }
-    auto command = pop3::auth_command(sasl::mechanism_name(mechanism_), *response);
+    auto command = pop3::auth_command(sasl::mechanism_name(mechanism()), *response);
     deferred_response_ = std::move(command.deferred_response);
     state_ = State::authenticating;
     send_secret(command.first_line);
@@ -162,31 +146,17 @@ void Pop3Upstream::on_auth_line(std::string_view line, std::string_view rest) {
         }
         if (auto detail = sasl::decode_bearer_error(status->text))
             spdlog::debug("upstream {} SASL error challenge: {}", where(), *detail);
-        send(pop3::bearer_error_answer_line(mechanism_));
+        send(pop3::bearer_error_answer_line(mechanism()));
         return;
     }
-    stop_timer();
-    auto done = std::move(auth_done_);
     if (status->kind == pop3::StatusLine::Kind::Ok) {
         state_ = State::authenticated;
-        std::string answer = std::string(line) + "\r\n";
-        hand_over(rest);
-        if (done) done(answer, {});
+        report_authenticated(std::string(line) + "\r\n", rest);
         return;
     }
     state_ = State::ready;
-    UpstreamError error{UpstreamFailure::auth_rejected, std::string(status->text),
-                        std::string(status->code)};
-    if (done) done(make_error(error.message), error);
-}
-
-void Pop3Upstream::on_failed(const UpstreamError& error) {
-    state_ = State::failed;
-    if (auto prepared = std::move(prepared_)) {
-        prepared(error);
-        return;
-    }
-    if (auto done = std::move(auth_done_)) done(make_error(error.message), error);
+    report_refused(
+        {UpstreamFailure::auth_rejected, std::string(status->text), std::string(status->code)});
 }
 
 }  // namespace mb::session

@@ -21,7 +21,6 @@ class Pop3Upstream final : public UpstreamConversation {
         return state_ != State::idle && state_ != State::ready && state_ != State::failed;
     }
     void authenticate(const std::string& user, const Secret& token, AuthHandler done) override;
-    protocol::sasl::BearerMechanism mechanism() const override { return mechanism_; }
     // The upstream's capabilities (after TLS), valid once ready().
     const protocol::pop3::Capabilities& capabilities() const { return capabilities_; }
 
@@ -31,7 +30,7 @@ class Pop3Upstream final : public UpstreamConversation {
     void on_connected() override;
     void on_tls_ready() override;
     void on_line(std::string_view line, std::string_view raw, std::string_view rest) override;
-    void on_failed(const UpstreamError& error) override;
+    void on_failed(const UpstreamError&) override { state_ = State::failed; }
 
     void request_capabilities();
     void on_capa_line(std::string_view line, std::string_view raw);
@@ -43,10 +42,7 @@ class Pop3Upstream final : public UpstreamConversation {
     std::string capa_text_;
     bool capa_started_ = false;
     protocol::pop3::Capabilities capabilities_;
-    PreparedHandler prepared_;
-    AuthHandler auth_done_;
     std::optional<Secret> deferred_response_;
-    protocol::sasl::BearerMechanism mechanism_ = protocol::sasl::BearerMechanism::Xoauth2;
 };
 
 }  // namespace mb::session

@@ -27,6 +27,10 @@ namespace mb::session {
 using LoginObserver = std::function<void(const std::string& account, health::LoginResult result,
                                          const std::string& error)>;
 
+// A tunnel through the listener's proxy opened (latency) or failed (error), for /readyz.
+using ProxyObserver = std::function<void(
+    const std::string& proxy, bool ok, std::optional<double> latency_ms, const std::string& error)>;
+
 struct SessionServices {
     uv_loop_t* loop = nullptr;
     std::shared_ptr<const config::Config> config;  // keeps `server` and accounts alive
@@ -36,6 +40,7 @@ struct SessionServices {
     oauth::TokenManager* tokens = nullptr;  // owned by the daemon, outlives sessions
     health::Metrics* metrics = nullptr;     // owned by the daemon, outlives sessions
     LoginObserver on_login;
+    ProxyObserver on_proxy;
     std::shared_ptr<net::TlsClientContext> upstream_tls;
     std::shared_ptr<net::TlsServerContext> local_tls;  // null when local_tls = "none"
     std::optional<net::ProxyTarget> proxy;  // the listener's [[proxy]], password resolved

@@ -157,7 +157,50 @@ void UpstreamConversation::fail(UpstreamFailure failure, std::string message, st
         stream_->set_handlers({});
         stream_.reset();
     }
-    on_failed(UpstreamError{failure, std::move(message), std::move(code)});
+    UpstreamError error{failure, std::move(message), std::move(code)};
+    on_failed(error);
+    if (auto prepared = std::move(prepared_)) {
+        prepared(error);
+        return;
+    }
+    if (auto done = std::move(auth_done_)) done(make_error(error.message), error);
+}
+
+Result<Secret> UpstreamConversation::bearer_response(config::SaslMechanism setting,
+                                                     bool offers_oauthbearer,
+                                                     const std::string& user, const Secret& token) {
+    using protocol::sasl::BearerMechanism;
+    switch (setting) {
+        case config::SaslMechanism::xoauth2:
+            mechanism_ = BearerMechanism::Xoauth2;
+            break;
+        case config::SaslMechanism::oauthbearer:
+            mechanism_ = BearerMechanism::OAuthBearer;
+            break;
+        case config::SaslMechanism::auto_select:
+            mechanism_ =
+                offers_oauthbearer ? BearerMechanism::OAuthBearer : BearerMechanism::Xoauth2;
+            break;
+    }
+    if (mechanism_ == BearerMechanism::Xoauth2)
+        return protocol::sasl::xoauth2_initial_response(user, token);
+    return protocol::sasl::oauthbearer_initial_response(user, settings_.target.host,
+                                                        settings_.target.port, token);
+}
+
+void UpstreamConversation::report_ready() {
+    stop_timer();
+    if (auto done = std::move(prepared_)) done(std::nullopt);
+}
+
+void UpstreamConversation::report_authenticated(std::string answer, std::string_view rest) {
+    hand_over(rest);
+    if (auto done = std::move(auth_done_)) done(std::move(answer), {});
+}
+
+void UpstreamConversation::report_refused(UpstreamError error) {
+    stop_timer();
+    if (auto done = std::move(auth_done_)) done(make_error(error.message), error);
 }
 
 }  // namespace mb::session

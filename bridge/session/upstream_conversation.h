@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "bridge/config/config_model.h"
 #include "bridge/net/byte_stream.h"
 #include "bridge/net/upstream_dialer.h"
 #include "bridge/net/uv_handle.h"
@@ -69,6 +70,7 @@ class UpstreamConversation : public UpstreamClient {
     std::unique_ptr<net::ByteStream> take_stream() override { return std::move(stream_); }
     std::string take_leftover() override { return std::move(leftover_); }
     const net::DialTimings& timings() const override { return dialer_.timings(); }
+    protocol::sasl::BearerMechanism mechanism() const override { return mechanism_; }
 
   protected:
     // Connects; then on_connected() (or on_failed()).
@@ -90,10 +92,26 @@ class UpstreamConversation : public UpstreamClient {
     uv_loop_t* loop() const { return loop_; }
     const Settings& settings() const { return settings_; }
 
+    // The bearer mechanism for `setting` (auto: OAUTHBEARER when the server offers it) and its
+    // initial response for `user` and `token`; remembered for mechanism().
+    Result<Secret> bearer_response(config::SaslMechanism setting, bool offers_oauthbearer,
+                                   const std::string& user, const Secret& token);
+
+    // Completion, one per step: the handler given to prepare() / authenticate() runs once.
+    void expect_prepared(PreparedHandler done) { prepared_ = std::move(done); }
+    void expect_authenticated(AuthHandler done) { auth_done_ = std::move(done); }
+    void report_ready();
+    // The upstream accepted the authentication with `answer` (its line, CRLF included).
+    void report_authenticated(std::string answer, std::string_view rest);
+    // The upstream refused; the connection stays usable for another try.
+    void report_refused(UpstreamError error);
+
     virtual void on_connected() = 0;
     virtual void on_tls_ready() = 0;
     // One line from the upstream; `rest` is what followed it in the same read.
     virtual void on_line(std::string_view line, std::string_view raw, std::string_view rest) = 0;
+    // After fail(): the subclass notes its state; a handler given through expect_prepared() or
+    // expect_authenticated() is then told by the base.
     virtual void on_failed(const UpstreamError& error) = 0;
 
   private:
@@ -108,6 +126,9 @@ class UpstreamConversation : public UpstreamClient {
     net::UvHandle<uv_timer_t> timer_;
     std::string phase_;
     std::string leftover_;
+    PreparedHandler prepared_;
+    AuthHandler auth_done_;
+    protocol::sasl::BearerMechanism mechanism_ = protocol::sasl::BearerMechanism::Xoauth2;
     bool handed_over_ = false;
     bool failed_ = false;
     bool tls_active_ = false;

@@ -83,7 +83,23 @@ void UpstreamLogin::ensure_upstream() {
         [this](const std::optional<UpstreamError>& error) { on_upstream_prepared(error); });
 }
 
+void UpstreamLogin::record_proxy(const std::optional<UpstreamError>& error) {
+    if (!services_->proxy || !upstream_) return;
+    const auto& timings = upstream_->timings();
+    bool proxy_failed = error && error->failure == UpstreamFailure::proxy;
+    if (timings.proxy.empty() && !proxy_failed) return;  // direct (no_proxy) or never got there
+    bool ok = timings.proxy_tunnel.has_value() && !proxy_failed;
+    std::optional<double> latency;
+    if (ok) latency = static_cast<double>(timings.proxy_tunnel->count());
+    services_->metrics->proxy_connect(
+        services_->proxy->name, ok,
+        latency ? std::optional<double>(*latency / 1000) : std::nullopt);
+    if (services_->on_proxy)
+        services_->on_proxy(services_->proxy->name, ok, latency, ok ? "" : error->message);
+}
+
 void UpstreamLogin::on_upstream_prepared(const std::optional<UpstreamError>& error) {
+    record_proxy(error);
     if (!done_ || !token_) return;  // the login picks it up (or redials) when it gets there
     if (error) {
         fail(LoginResult::upstream_unreachable, true, account_->name + ": " + error->message);

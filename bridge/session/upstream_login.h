@@ -61,6 +61,7 @@ class UpstreamLogin {
     void on_token(const Result<oauth::AccessToken>& token);
     void ensure_upstream();
     void on_upstream_prepared(const std::optional<UpstreamError>& error);
+    void record_proxy(const std::optional<UpstreamError>& error);
     void authenticate();
     void on_upstream_auth(Result<std::string> answer, const UpstreamError& error);
     void fail(health::LoginResult result, bool temporary, std::string message,

@@ -48,8 +48,9 @@ class ProxiedBridge:
                  token_through_proxy=False, protocol="imap"):
         self.port = free_port()
         self.health_port = free_port()
-        tls_port = {"imap": "imaps", "pop3": "pop3s"}[protocol]
-        upstream_port = rig.dovecot.ports[tls_port if upstream_tls == "implicit" else protocol]
+        implicit, starttls = {"imap": ("imaps", "imap"), "pop3": ("pop3s", "pop3"),
+                              "smtp": ("submissions", "submission")}[protocol]
+        upstream_port = rig.dovecot.ports[implicit if upstream_tls == "implicit" else starttls]
         text = daemon_block(self.health_port, log_level=4, connect_timeout=connect_timeout)
         text += proxy_text
         text += proxied_server_block(protocol, self.port, upstream_port, upstream_tls,
@@ -208,3 +209,56 @@ def test_pop3_through_squid(rig, tmp_path, auth):
         assert b"\r\n".join(lines) + b"\r\n" == rig.seeded[0].data
         p.quit()
     assert tunnel_lines(squid, rig.dovecot.ports["pop3s"])
+
+
+def test_readyz_and_metrics_show_each_proxy_result(rig, tmp_path):
+    import json
+    from mailbridge_process import http_get
+    squid = rig.squid_digest
+    proxy = proxy_block("corp", f"http://127.0.0.1:{squid.port}", "digest")
+    with ProxiedBridge(rig, tmp_path / "ok", proxy) as bridge:
+        login_and_fetch(bridge.port)
+        report = json.loads(http_get(f"http://127.0.0.1:{bridge.health_port}/readyz")[1])
+        [state] = report["proxies"]
+        assert state["name"] == "corp" and state["last_result"] == "ok"
+        assert state["last_latency_ms"] is not None and state["last_error"] is None
+        metrics = http_get(f"http://127.0.0.1:{bridge.health_port}/metrics")[1]
+        assert re.search(r'mailbridge_proxy_connects_total\{proxy="corp",result="ok"\} [1-9]', metrics)
+        assert 'mailbridge_proxy_connect_seconds_count{proxy="corp"}' in metrics
+    bad = proxy_block("corp", f"http://127.0.0.1:{squid.port}", "digest", password="wrong-pass")
+    with ProxiedBridge(rig, tmp_path / "bad", bad) as bridge:
+        s = RawImap.connect(bridge.port)  # a client connection starts the upstream dial
+        s.greeting()
+
+        def proxy_state():
+            return json.loads(http_get(f"http://127.0.0.1:{bridge.health_port}/readyz")[1])["proxies"][0]
+        bridge.process.wait_until(lambda: proxy_state()["last_result"] is not None, 15,
+                                  "the proxy attempt in /readyz")
+        s.close()
+        state = proxy_state()
+        report = json.loads(http_get(f"http://127.0.0.1:{bridge.health_port}/readyz")[1])
+        assert state["last_result"] == "failed" and "407" in state["last_error"]
+        assert "wrong-pass" not in json.dumps(report) + bridge.log()
+
+
+
+@pytest.mark.parametrize("auth", ["basic", "digest"])
+def test_smtp_through_squid(rig, tmp_path, auth):
+    import smtplib
+    import uuid
+    from bridge_fixtures import BOB, LOCAL_PASSWORD
+    squid = rig.squid_basic if auth == "basic" else rig.squid_digest
+    proxy = proxy_block("corp", f"http://127.0.0.1:{squid.port}", auth)
+    mark = uuid.uuid4().hex
+    body = (f"From: <{ALICE}>\r\nTo: <{BOB}>\r\nSubject: proxied {mark}\r\n\r\nvia squid\r\n").encode()
+    with ProxiedBridge(rig, tmp_path / f"smtp-{auth}", proxy, protocol="smtp") as bridge:
+        with smtplib.SMTP("127.0.0.1", bridge.port, timeout=TIMEOUT) as client:
+            client.login(ALICE, LOCAL_PASSWORD)
+            client.sendmail(ALICE, [BOB], body)
+    import time
+    deadline, received = time.time() + 20, []
+    while not received and time.time() < deadline:
+        received = [m for m in rig.sink.messages() if mark.encode() in m["data"]]
+        time.sleep(0.1)
+    assert received and received[0]["data"].endswith(body)
+    assert tunnel_lines(squid, rig.dovecot.ports["submissions"])

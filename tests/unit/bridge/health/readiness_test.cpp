@@ -87,4 +87,25 @@ TEST(Readiness, InvalidUtf8IsReplacedNotThrown) {
     EXPECT_EQ(text.back(), '\n');
 }
 
+TEST(Readiness, ProxyStatesShowTheirLastResult) {
+    ReadinessReport report;
+    mb::health::ProxyState never;
+    never.name = "idle";
+    never.url = "http://127.0.0.1:3128";
+    mb::health::ProxyState failed;
+    failed.name = "corp";
+    failed.url = "https://proxy.example:443";
+    failed.last_ok = false;
+    failed.last_time = 1700000000;
+    failed.last_error = "proxy authentication failed (407 after credentials)";
+    report.proxies = {never, failed};
+    auto json = nlohmann::ordered_json::parse(mb::health::to_json_text(report));
+    EXPECT_TRUE(json["proxies"][0]["last_result"].is_null());
+    EXPECT_TRUE(json["proxies"][0]["last_latency_ms"].is_null());
+    EXPECT_EQ(json["proxies"][1]["last_result"], "failed");
+    EXPECT_EQ(json["proxies"][1]["last_time"], 1700000000);
+    EXPECT_EQ(json["proxies"][1]["last_error"], failed.last_error);
+    EXPECT_TRUE(report.ready());  // proxies do not decide readiness; listeners do
+}
+
 }  // namespace
