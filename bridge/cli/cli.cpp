@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "bridge/cli/cache_command.h"
 #include "bridge/cli/exit_codes.h"
 #include "bridge/cli/hash_password_command.h"
 #include "bridge/cli/version_command.h"
@@ -58,6 +59,15 @@ int run(int argc, char** argv) {
         "hash-password",
         "read a password on stdin, print a hash for local_password = { hash = … }");
 
+    auto* cache_cmd = app.add_subcommand("cache", "list what the metadata cache holds");
+    std::string cache_account;
+    std::optional<std::string> cache_mailbox;
+    std::optional<std::string> cache_login;
+    cache_cmd->add_option("account", cache_account, "account name")->required();
+    cache_cmd->add_option("mailbox", cache_mailbox, "list this mailbox's messages");
+    cache_cmd->add_option("--login", cache_login, "only this login of the account");
+    cache_cmd->add_option("--config", config_path, "configuration file (TOML)")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -70,6 +80,7 @@ int run(int argc, char** argv) {
         return kExitOk;
     }
     if (*hash_cmd) return hash_password_command();
+    if (*cache_cmd) return cache_command(config_path, cache_account, cache_mailbox, cache_login);
     if (*check_cmd) {
         std::string path = check_path.empty() ? config_path : check_path;
         if (path.empty()) {

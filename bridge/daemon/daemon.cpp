@@ -16,6 +16,7 @@
 
 #include "bridge/config/config_loader.h"
 #include "bridge/config/secret_resolver.h"
+#include "bridge/daemon/cache_service.h"
 #include "bridge/daemon/config_reloader.h"
 #include "bridge/daemon/server_listener.h"
 #include "bridge/health/health_server.h"
@@ -111,6 +112,7 @@ class Daemon {
         for (const auto& server : config_->servers) metrics_.add_server(server.name);
         for (const auto& account : config_->accounts) metrics_.add_account(account.name);
         for (const auto& proxy : config_->proxies) metrics_.add_proxy(proxy.name);
+        cache_ = CacheService::start(&loop_, config_->daemon.state_dir, metrics_);
         reloader_ = std::make_unique<ConfigReloader>(&loop_, config_path_);
         watch_signal(sigterm_, SIGTERM);
         watch_signal(sigint_, SIGINT);
@@ -126,12 +128,14 @@ class Daemon {
             spdlog::error("{}", started.error().message);
             stop_everything();
             uv_run(&loop_, UV_RUN_DEFAULT);
+            if (cache_) cache_->stop();
             return kExitRuntimeFailure;
         }
         spdlog::info("mailbridge {} running with {} ({} server(s), {} account(s))",
                      MAILBRIDGE_VERSION, config_path_.string(), config_->servers.size(),
                      config_->accounts.size());
         uv_run(&loop_, UV_RUN_DEFAULT);
+        if (cache_) cache_->stop();
         spdlog::info("mailbridge stopped");
         return exit_status_;
     }
@@ -204,6 +208,7 @@ class Daemon {
         services->passwords = passwords_;
         services->tokens = tokens_.get();
         services->metrics = &metrics_;
+        services->cache = cache_ ? &cache_->writer() : nullptr;
         services->on_login = [this](const std::string& account, health::LoginResult result,
                                     const std::string& error) {
             auto& last = last_logins_[account];
@@ -362,6 +367,7 @@ class Daemon {
     // goodbye to the rest; the loop ends when the last handle is closed.
     void stop_everything() {
         for (auto& listener : listeners_) listener->stop_accepting();
+        if (cache_) cache_->close_timer();
         if (active_sessions_ > 0) {
             spdlog::info("waiting up to {} s for {} session(s) to end", kShutdownGraceMs / 1000,
                          active_sessions_);
@@ -406,6 +412,7 @@ class Daemon {
     std::unique_ptr<config::Config> config_;
     std::optional<int> level_override_;
     health::Metrics metrics_;
+    std::unique_ptr<CacheService> cache_;  // null: running without a cache
     std::unique_ptr<health::HealthServer> health_;
     std::unique_ptr<ConfigReloader> reloader_;
     net::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;

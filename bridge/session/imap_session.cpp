@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bridge/session/imap_cache_observer.h"
 #include "bridge/session/imap_response_filter.h"
 #include "bridge/session/imap_upstream.h"
 #include "bridge/session/upstream_settings.h"
@@ -228,6 +229,15 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
     command_ = std::string();
     RelaySetup setup;
     setup.upstream_filter = ImapResponseFilter::make([this] { upstream_said_bye_ = true; });
+    if (store::CacheWriter* cache = services().cache; cache && success->account) {
+        auto observer = std::make_shared<ImapCacheObserver>(
+            store::Owner{success->account->name, success->login},
+            [cache](store::CacheUpdate update) { return cache->try_submit(std::move(update)); });
+        observer->client_bytes(pipelined);
+        setup.client_filter = ImapCacheObserver::client_filter(observer);
+        setup.upstream_filter =
+            ImapCacheObserver::upstream_filter(observer, std::move(setup.upstream_filter));
+    }
     setup.on_upstream_closed = [this](const net::CloseReason& reason) {
         if (upstream_said_bye_) return std::string();
         return goodbye("the upstream server closed the connection" +

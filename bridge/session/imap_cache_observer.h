@@ -1,0 +1,111 @@
+// ImapCacheObserver: watches both directions of one IMAP relay and turns what it sees into metadata
+// cache updates (selected mailbox and its UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ, FETCH metadata,
+// expunges, renames and deletes of mailboxes). It only reads: bytes pass unchanged and undelayed.
+// Owned by one session (shared by the two relay filters); updates go to `submit` (the daemon's
+// CacheWriter::try_submit, which never blocks). What it cannot follow it marks stale, never
+// guesses.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bridge/session/relay.h"
+#include "protocol/imap/fetch_response.h"
+#include "protocol/imap/stream_framer.h"
+#include "store/cache_update.h"
+
+namespace mb::session {
+
+class ImapCacheObserver {
+  public:
+    // Hands an update on; false when it was dropped (the receiver then marks the mailbox stale).
+    using Submit = std::function<bool(store::CacheUpdate)>;
+
+    struct Options {
+        std::size_t max_messages = 10'000'000;  // sequence↔UID map entries; past it: stale
+        std::size_t max_outstanding = 1024;     // client commands awaiting their tagged reply
+        std::size_t max_command = 64 * 1024;    // bytes of a SELECT/EXAMINE/RENAME/DELETE kept
+    };
+
+    ImapCacheObserver(store::Owner owner, Submit submit, Options options);
+    ImapCacheObserver(store::Owner owner, Submit submit)
+        : ImapCacheObserver(std::move(owner), std::move(submit), Options{}) {}
+
+    // Bytes the client sent upstream, and bytes the upstream sent the client, in order.
+    void client_bytes(std::string_view bytes);
+    void upstream_bytes(std::string_view bytes);
+
+    // Relay filters that pass bytes on (the upstream one through `inner`) and observe them.
+    static Relay::Filter client_filter(std::shared_ptr<ImapCacheObserver> observer);
+    static Relay::Filter upstream_filter(std::shared_ptr<ImapCacheObserver> observer,
+                                         Relay::Filter inner);
+
+    // For tests and logs.
+    const std::optional<std::string>& selected_mailbox() const { return selected_name_; }
+    std::optional<std::uint32_t> uid_at(std::uint32_t sequence) const;
+    std::size_t known_sequence_count() const { return uids_.size(); }
+    bool stopped() const { return stopped_; }
+
+  private:
+    enum class Kind { Select, Examine, Rename, Delete, Close, Unselect, Store, Other };
+    // A client command awaiting its tagged reply.
+    struct Command {
+        std::string tag;
+        Kind kind = Kind::Other;
+        bool complete = false;               // every byte of it was seen
+        bool started = false;                // Select/Examine: its responses are arriving
+        std::optional<std::string> mailbox;  // nullopt when the name could not be read
+        std::string new_name;
+    };
+    // The mailbox untagged responses now belong to (being selected, or selected).
+    struct Selection {
+        std::string mailbox;
+        bool read_only = false;
+        std::optional<std::uint32_t> uidvalidity;
+        std::optional<std::uint32_t> uidnext;
+        std::optional<std::uint64_t> highestmodseq;
+        bool state_sent = false;
+        bool stale_sent = false;
+        bool map_valid = true;       // the sequence↔UID map can be trusted
+        bool maybe_deleted = false;  // a CLOSE could expunge messages without telling
+    };
+
+    void on_client_event(const protocol::imap::StreamEvent& event);
+    void on_upstream_event(const protocol::imap::StreamEvent& event);
+    void on_unit(protocol::imap::ResponseUnit unit);
+    void on_status(const protocol::imap::StatusResponse& status);
+    void on_tagged(const protocol::imap::StatusResponse& status);
+    void on_fetch(protocol::imap::FetchData& fetch);
+    void on_exists(std::uint32_t count);
+    void on_expunge(std::uint32_t sequence);
+    void on_vanished(const protocol::imap::Vanished& vanished);
+    void begin_selection_if_due();
+    bool send_state();
+    void mark_stale(const std::string& mailbox);
+    void invalidate_map();
+    void stop(std::string_view reason);
+    void submit(store::CacheUpdate update);
+
+    store::Owner owner_;
+    Submit submit_;
+    Options options_;
+    protocol::imap::StreamFramer client_framer_;
+    protocol::imap::StreamFramer upstream_framer_;
+    protocol::imap::ResponseUnitParser parser_;
+    std::string command_;      // a mailbox command being collected
+    bool collecting_ = false;  // the client unit in progress is a mailbox command
+    std::deque<Command> outstanding_;
+    std::optional<Selection> selection_;  // responses now belong to this mailbox
+    std::optional<std::string> selected_name_;
+    std::vector<std::uint32_t> uids_;  // index = sequence - 1; 0 = unknown
+    bool stopped_ = false;
+};
+
+}  // namespace mb::session
