@@ -15,6 +15,9 @@ constexpr std::string_view kLogins = "mailbridge_logins_total";
 constexpr std::string_view kTokenRefreshes = "mailbridge_token_refreshes_total";
 constexpr std::string_view kConnectSeconds = "mailbridge_upstream_connect_seconds";
 constexpr std::string_view kCacheRows = "mailbridge_cache_rows";
+constexpr std::string_view kCacheWriteSeconds = "mailbridge_cache_write_seconds";
+constexpr std::string_view kCacheUpdates = "mailbridge_cache_updates";
+constexpr std::string_view kCacheQueued = "mailbridge_cache_queued_updates";
 constexpr std::string_view kProxyConnects = "mailbridge_proxy_connects_total";
 constexpr std::string_view kProxySeconds = "mailbridge_proxy_connect_seconds";
 
@@ -46,6 +49,15 @@ Metrics::Metrics() {
         {"server"}, {std::begin(kConnectLatencyBounds), std::end(kConnectLatencyBounds)});
     registry_.add_gauge(std::string(kCacheRows), "Rows in the metadata cache, per account.",
                         {"account"});
+    registry_.add_gauge(std::string(kCacheWriteSeconds),
+                        "Seconds the cache writer spent on a batch (its transaction); one writer "
+                        "serves every account. stat=last|average.",
+                        {"stat"});
+    registry_.add_gauge(std::string(kCacheUpdates),
+                        "Cache updates since start: applied, or dropped because the write queue "
+                        "was full (their mailboxes are marked stale).",
+                        {"result"});
+    registry_.add_gauge(std::string(kCacheQueued), "Cache updates waiting for the writer.", {});
     registry_.add_counter(std::string(kProxyConnects),
                           "Tunnels opened through an HTTP proxy, per proxy and result.",
                           {"proxy", "result"});
@@ -54,6 +66,15 @@ Metrics::Metrics() {
                             "proxy, CONNECT with authentication), per proxy.",
                             {"proxy"},
                             {std::begin(kConnectLatencyBounds), std::end(kConnectLatencyBounds)});
+}
+
+void Metrics::cache_writes(double last_batch_seconds, double average_batch_seconds,
+                           std::uint64_t applied, std::uint64_t dropped, std::size_t queued) {
+    registry_.set(kCacheWriteSeconds, labels("last"), last_batch_seconds);
+    registry_.set(kCacheWriteSeconds, labels("average"), average_batch_seconds);
+    registry_.set(kCacheUpdates, labels("applied"), static_cast<double>(applied));
+    registry_.set(kCacheUpdates, labels("dropped"), static_cast<double>(dropped));
+    registry_.set(kCacheQueued, labels(), static_cast<double>(queued));
 }
 
 void Metrics::add_proxy(std::string_view proxy) {

@@ -38,6 +38,10 @@ class Metrics {
     void connect_latency(std::string_view server, double seconds);
     // Rows the metadata cache holds for the account (messages and mailboxes).
     void cache_rows(std::string_view account, std::int64_t rows);
+    // The cache writer (one for every account): batch latency (last, average), updates applied
+    // and dropped so far, and updates waiting.
+    void cache_writes(double last_batch_seconds, double average_batch_seconds,
+                      std::uint64_t applied, std::uint64_t dropped, std::size_t queued);
     // Zero-valued series for a configured [[proxy]].
     void add_proxy(std::string_view proxy);
     // A tunnel through `proxy` was opened (with the time it took) or failed.

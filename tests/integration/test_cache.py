@@ -373,6 +373,12 @@ def test_metrics_report_the_cached_rows(rig, bridge):
         found = pattern.search(bridge.metrics())
         return found and int(found.group(1)) >= len(rig.seeded)
     wait_for(counted, 25, "mailbridge_cache_rows for alice (counted every 10 s)")
+    metrics = bridge.metrics()
+    applied = re.search(r'^mailbridge_cache_updates\{result="applied"\} (\d+)', metrics, re.M)
+    assert applied and int(applied.group(1)) >= len(rig.seeded)
+    latency = re.search(r'^mailbridge_cache_write_seconds\{stat="average"\} ([0-9.e+-]+)', metrics, re.M)
+    assert latency and float(latency.group(1)) > 0
+    assert re.search(r'^mailbridge_cache_queued_updates \d+', metrics, re.M)
 
 
 def test_cli_unknown_account_and_missing_database(rig, bridge, tmp_path):
