@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "bridge/cli/auth_command.h"
 #include "bridge/cli/cache_command.h"
 #include "bridge/cli/exit_codes.h"
 #include "bridge/cli/hash_password_command.h"
@@ -68,6 +69,17 @@ int run(int argc, char** argv) {
     cache_cmd->add_option("--login", cache_login, "only this login of the account");
     cache_cmd->add_option("--config", config_path, "configuration file (TOML)")->required();
 
+    auto* auth_cmd = app.add_subcommand(
+        "auth", "authorize a login of an authorization_code or device_code account");
+    std::string auth_account;
+    std::optional<std::string> auth_login;
+    int auth_timeout = 300;
+    auth_cmd->add_option("account", auth_account, "account name")->required();
+    auth_cmd->add_option("--login", auth_login, "the user to authorize (default: the account's)");
+    auth_cmd->add_option("--config", config_path, "configuration file (TOML)")->required();
+    auth_cmd->add_option("--timeout", auth_timeout, "seconds to wait for the redirect (300)")
+        ->check(CLI::Range(1, 3600));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -81,6 +93,9 @@ int run(int argc, char** argv) {
     }
     if (*hash_cmd) return hash_password_command();
     if (*cache_cmd) return cache_command(config_path, cache_account, cache_mailbox, cache_login);
+    if (*auth_cmd)
+        return auth_command(config_path, auth_account, auth_login,
+                            std::chrono::seconds(auth_timeout));
     if (*check_cmd) {
         std::string path = check_path.empty() ? config_path : check_path;
         if (path.empty()) {

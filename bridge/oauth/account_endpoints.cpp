@@ -91,4 +91,67 @@ std::vector<std::string> scopes_for(const config::AccountSettings& account) {
                               grant_flow(account.flow));
 }
 
+Result<InteractiveEndpoints> plan_interactive_endpoints(const config::AccountSettings& account) {
+    const std::string prefix = "account " + account.name + ": ";
+    InteractiveEndpoints endpoints;
+    if (account.provider == config::Provider::microsoft) {
+        auto preset = po::microsoft_endpoints(cloud_kind(account.cloud), account.tenant);
+        if (!preset) return make_error(prefix + preset.error().message);
+        endpoints.authorization = preset->authorization;
+        endpoints.device_authorization = preset->device_authorization;
+        endpoints.token = preset->token;
+    } else if (account.provider == config::Provider::google) {
+        const auto preset = po::google_endpoints();
+        endpoints.authorization = preset.authorization;
+        endpoints.device_authorization = preset.device_authorization;
+        endpoints.token = preset.token;
+    }
+    if (!account.authorization_endpoint.empty())
+        endpoints.authorization = account.authorization_endpoint;
+    if (!account.device_authorization_endpoint.empty())
+        endpoints.device_authorization = account.device_authorization_endpoint;
+    if (!account.token_endpoint.empty()) endpoints.token = account.token_endpoint;
+    const bool needs_device = account.flow == config::Flow::device_code;
+    const bool complete =
+        !endpoints.token.empty() &&
+        !(needs_device ? endpoints.device_authorization : endpoints.authorization).empty();
+    if (!complete && account.provider == config::Provider::generic && !account.issuer.empty()) {
+        if (auto checked = po::check_endpoint_url(account.issuer, "issuer"); !checked)
+            return make_error(prefix + checked.error().message);
+        endpoints.issuer = account.issuer;
+        endpoints.discovery_url = po::discovery_url(account.issuer);
+        return endpoints;
+    }
+    if (auto checked = check_interactive_endpoints(account, endpoints); !checked)
+        return checked.error();
+    return endpoints;
+}
+
+void complete_from_discovery(InteractiveEndpoints& endpoints,
+                             const po::DiscoveryDocument& document) {
+    if (endpoints.authorization.empty()) endpoints.authorization = document.authorization_endpoint;
+    if (endpoints.device_authorization.empty())
+        endpoints.device_authorization = document.device_authorization_endpoint;
+    if (endpoints.token.empty()) endpoints.token = document.token_endpoint;
+}
+
+Result<void> check_interactive_endpoints(const config::AccountSettings& account,
+                                         const InteractiveEndpoints& endpoints) {
+    const std::string prefix = "account " + account.name + ": ";
+    const bool device = account.flow == config::Flow::device_code;
+    const std::string& first = device ? endpoints.device_authorization : endpoints.authorization;
+    const char* first_key = device ? "device_authorization_endpoint" : "authorization_endpoint";
+    if (first.empty())
+        return make_error(prefix + "the " + flow_name(account.flow) + " flow needs " + first_key +
+                          " (set it, or issuer for discovery)");
+    if (endpoints.token.empty())
+        return make_error(prefix + "the " + flow_name(account.flow) +
+                          " flow needs token_endpoint (set it, or issuer for discovery)");
+    if (auto checked = po::check_endpoint_url(first, first_key); !checked)
+        return make_error(prefix + checked.error().message);
+    if (auto checked = po::check_endpoint_url(endpoints.token, "token_endpoint"); !checked)
+        return make_error(prefix + checked.error().message);
+    return {};
+}
+
 }  // namespace mb::oauth

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bridge/config/config_model.h"
+#include "protocol/oauth/discovery.h"
 #include "protocol/result.h"
 
 namespace mb::oauth {
@@ -27,5 +28,23 @@ std::vector<std::string> scopes_for(const config::AccountSettings& account);
 
 // "client_credentials", "authorization_code", "device_code".
 const char* flow_name(config::Flow flow);
+
+// The endpoints of the interactive flows (`mailbridge auth`). Explicit keys win, then the
+// microsoft/google presets; a generic account without explicit endpoints names a discovery URL
+// and the caller fills the rest from the document (complete_from_discovery).
+struct InteractiveEndpoints {
+    std::string authorization;
+    std::string device_authorization;
+    std::string token;
+    std::string discovery_url;  // set when discovery must fill the empty endpoints
+    std::string issuer;
+};
+Result<InteractiveEndpoints> plan_interactive_endpoints(const config::AccountSettings& account);
+// Fills the empty endpoints from a parsed discovery document.
+void complete_from_discovery(InteractiveEndpoints& endpoints,
+                             const protocol::oauth::DiscoveryDocument& document);
+// What `flow` needs is present and passes check_endpoint_url.
+Result<void> check_interactive_endpoints(const config::AccountSettings& account,
+                                         const InteractiveEndpoints& endpoints);
 
 }  // namespace mb::oauth

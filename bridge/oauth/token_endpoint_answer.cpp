@@ -90,6 +90,7 @@ TokenFetchOutcome interpret_token_answer(const HttpResult& answer, std::string_v
     auto parsed = protocol::oauth::parse_token_response(answer.body);
     if (parsed && std::holds_alternative<TokenErrorReply>(*parsed)) {
         const auto& reply = std::get<TokenErrorReply>(*parsed);
+        outcome.error = reply.error;
         outcome.transient = transient_status(answer.status) ||
                             reply.error == "temporarily_unavailable" ||
                             reply.error == "server_error";

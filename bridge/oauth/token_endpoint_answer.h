@@ -17,7 +17,8 @@ struct TokenFetchOutcome {
     std::optional<protocol::oauth::TokenGrant> grant;  // set on success
     bool transient = false;                            // failure worth retrying
     std::string message;                               // failure text for logs, clients, /readyz
-    std::optional<std::chrono::seconds> retry_after;   // the server's Retry-After
+    std::string error;  // the OAuth2 error code when the server refused (RFC 6749 5.2), else ""
+    std::optional<std::chrono::seconds> retry_after;  // the server's Retry-After
 };
 
 // `endpoint` is the URL that was asked (named in every message); `grant_name` the grant requested,

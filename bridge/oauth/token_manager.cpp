@@ -1,6 +1,8 @@
 // The token manager (see token_manager.h). A fetch runs as a chain of loop callbacks:
-//   acquire → client secret (worker) → proxy password (worker) → endpoint (preset or discovery
-//   GET) → token POST → succeed | fail (transient: retry timer → again from the secrets).
+//   acquire → [per-login flows: stored row (worker) → stored token | refresh token | needs
+//   authorization] → client secret (worker; public clients have none) → proxy password (worker)
+//   → endpoint (preset or discovery GET) → token POST → [save (worker)] → succeed | fail
+//   (transient: retry timer → again from the secrets).
 // Every result reaches waiters through deferred_ and a zero timer, so no callback ever runs
 // inside get_token(). Entries are never erased while the manager lives; callbacks hold Entry&.
 #include "bridge/oauth/token_manager.h"
@@ -13,10 +15,12 @@
 #include "bridge/oauth/token_endpoint_answer.h"
 #include "protocol/oauth/discovery.h"
 #include "protocol/oauth/form_encoding.h"
+#include "store/token_store.h"
 
 namespace mb::oauth {
 
 using Clock = std::chrono::steady_clock;
+using SystemClock = std::chrono::system_clock;
 
 namespace {
 
@@ -32,6 +36,11 @@ HttpProxy::Auth proxy_auth(config::ProxyAuth auth) {
             return HttpProxy::Auth::any;
     }
     return HttpProxy::Auth::any;
+}
+
+SecretResolver resolver_or_default(SecretResolver resolver) {
+    if (resolver) return resolver;
+    return [](const config::SecretSource& source) { return config::resolve_secret(source); };
 }
 
 }  // namespace
@@ -84,6 +93,9 @@ struct TokenManager::Entry {
     std::string last_error;
     std::optional<Clock::time_point> hold_until;
     std::uint64_t refreshes[3] = {0, 0, 0};  // by RefreshResult
+    Secret refresh_token;                    // per-login flows; "" = none
+    Secret refresh_in_use;                   // the refresh token the request in flight redeems
+    Secret rejected;                         // last token upstream refused (never reinstalled)
 
     bool usable(Clock::time_point now) const {
         return token && now + expiry_margin(lifetime) < token->expires_at;
@@ -106,6 +118,8 @@ TokenManagerOptions TokenManagerOptions::from_config(const config::Config& confi
     options.proxies = config.proxies;
     options.connect_timeout = std::chrono::seconds(config.daemon.connect_timeout);
     options.request_timeout = 2 * options.connect_timeout;
+    options.state_dir = config.daemon.state_dir;
+    options.token_key = config.daemon.token_key;
     return options;
 }
 
@@ -113,13 +127,77 @@ TokenManager::TokenManager(uv_loop_t* loop, TokenManagerOptions options)
     : loop_(loop),
       options_(std::move(options)),
       http_(loop),
-      secrets_(
-          loop, options_.resolve_secret ? options_.resolve_secret
-                                        : [](const config::SecretSource& source) {
-                                              return config::resolve_secret(source);
-                                          }) {
+      secrets_(loop, resolver_or_default(options_.resolve_secret)) {
     deferred_timer_.open([&](uv_timer_t* t) { return uv_timer_init(loop_, t); });
     deferred_timer_.get()->data = this;
+    if (options_.state_dir.empty()) return;
+    store_ = std::make_unique<TokenStoreWorker>(loop_, options_.state_dir, options_.token_key,
+                                                resolver_or_default(options_.resolve_secret));
+    loaded_ = false;
+    auto rows = std::make_shared<Result<std::vector<store::StoredToken>>>(
+        make_error("the token store was not read"));
+    store_->post(
+        [rows](Result<store::TokenStore*> store) {
+            if (!store) {
+                *rows = store.error();
+                return;
+            }
+            *rows = (*store)->load_all();
+        },
+        [this, rows] { on_store_loaded(std::move(*rows)); });
+}
+
+void TokenManager::on_store_loaded(Result<std::vector<store::StoredToken>> rows) {
+    loaded_ = true;
+    if (!rows) {
+        spdlog::error("oauth: cannot read the token store: {}", rows.error().message);
+    } else {
+        for (const auto& row : *rows) {
+            auto account = std::find_if(options_.accounts.begin(), options_.accounts.end(),
+                                        [&](const auto& a) { return a.name == row.account; });
+            if (account == options_.accounts.end() ||
+                account->auth != config::AccountAuth::oauth2 ||
+                (account->flow == config::Flow::client_credentials) != row.login.empty())
+                continue;
+            Entry& entry = entry_for(*account, row.login);
+            entry.refresh_token = row.refresh_token;
+            entry.last_error = row.last_error;
+            install(entry, row);
+            entry.needs_authorization = account->flow != config::Flow::client_credentials &&
+                                        !entry.token && entry.refresh_token.empty();
+        }
+        spdlog::info("oauth: {} stored token(s) loaded", rows->size());
+    }
+    for (auto& [key, entry] : entries_) {
+        if (entry->waiters.empty() || entry->fetching) continue;
+        if (entry->usable(Clock::now())) {
+            entry->token_used = true;
+            finish_waiters(*entry, *entry->token);
+        } else {
+            acquire(*entry);
+        }
+    }
+}
+
+// Takes the row's access token when it is still valid and not the one upstream refused.
+void TokenManager::install(Entry& entry, const store::StoredToken& row) {
+    if (row.access_token.empty() || !row.expires_at || row.access_token == entry.rejected) return;
+    const auto left = *row.expires_at - SystemClock::now();
+    if (left <= std::chrono::seconds(1)) return;
+    const auto lifetime = std::max(
+        std::chrono::duration_cast<std::chrono::seconds>(*row.expires_at - row.obtained_at),
+        std::chrono::seconds(1));
+    AccessToken token;
+    token.value = row.access_token;
+    token.expires_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(left);
+    token.valid_until = *row.expires_at;
+    log::register_secret(token.value.reveal());
+    if (entry.token) log::forget_secret(entry.token->value.reveal());
+    entry.token = std::move(token);
+    entry.lifetime = lifetime;
+    const auto until_refresh = refresh_delay(lifetime) - std::chrono::duration_cast<Millis>(
+                                                             SystemClock::now() - row.obtained_at);
+    schedule(entry, std::max(until_refresh, Millis(1000)));
 }
 
 TokenManager::~TokenManager() {
@@ -163,6 +241,11 @@ TokenWait TokenManager::get_token(std::string_view account_name, std::string_vie
         return wait;
     }
     Entry& entry = entry_for(*account, login);
+    if (!loaded_) {  // answered by on_store_loaded
+        entry.waiters.push_back(std::move(waiter));
+        entry.server_proxy = std::string(server_proxy);
+        return wait;
+    }
     auto now = Clock::now();
     if (entry.usable(now)) {
         entry.token_used = true;
@@ -187,6 +270,7 @@ void TokenManager::invalidate(std::string_view account, std::string_view login,
         if (key.first != account || (!key.second.empty() && key.second != login)) continue;
         if (!entry->token || !(entry->token->value == token)) continue;
         log::forget_secret(entry->token->value.reveal());
+        entry->rejected = entry->token->value;
         entry->token.reset();
         if (!entry->fetching) uv_timer_stop(entry->timer.get());
     }
@@ -246,28 +330,101 @@ void TokenManager::finish_waiters(Entry& entry, const Result<AccessToken>& resul
     for (auto& waiter : waiters) defer(std::move(waiter), result);
 }
 
-// Where a token comes from. Client credentials: fetched now. Other flows need a user's consent
-// first (`mailbridge auth`); a stored refresh token (TokenStore) will be redeemed here.
+// Where a token comes from. Client credentials: fetched now. Other flows: the stored row (a
+// new authorization by `mailbridge auth`, or the newest refresh token), then the refresh_token
+// grant, else the user must authorize first.
 void TokenManager::acquire(Entry& entry) {
-    const auto& account = *entry.account;
-    if (account.flow != config::Flow::client_credentials) {
-        entry.needs_authorization = true;
-        std::string command = "mailbridge auth " + account.name;
-        if (!entry.login.empty() && entry.login != account.login)
-            command += " --login " + entry.login;
-        entry.last_error = "authorization required — run " + command;
-        finish_waiters(entry, make_error(entry.last_error));
-        return;
-    }
     entry.fetching = true;
     entry.retries = 0;
     if (entry.token) entry.token_used = false;
+    if (entry.account->flow == config::Flow::client_credentials)
+        fetch_with_secrets(entry);
+    else if (store_)
+        read_stored(entry);
+    else
+        redeem_or_ask(entry);
+}
+
+void TokenManager::read_stored(Entry& entry) {
+    auto row = std::make_shared<Result<std::optional<store::StoredToken>>>(
+        make_error("the token store was not read"));
+    store_->post(
+        [row, account = entry.account->name,
+         login = entry.login](Result<store::TokenStore*> store) {
+            if (!store) {
+                *row = store.error();
+                return;
+            }
+            *row = (*store)->get(account, login);
+        },
+        [this, &entry, row] {
+            if (!*row) {
+                fail(entry, "token store: " + row->error().message, RefreshResult::permanent_error);
+                return;
+            }
+            if (const auto& stored = **row) {
+                entry.refresh_token = stored->refresh_token;
+                if (!entry.token || !(entry.token->value == stored->access_token)) {
+                    install(entry, *stored);
+                    if (entry.usable(Clock::now())) {
+                        spdlog::info("oauth: account {} login {}: using the stored token",
+                                     entry.account->name, entry.login);
+                        entry.fetching = false;
+                        entry.needs_authorization = false;
+                        entry.last_error.clear();
+                        entry.hold_until.reset();
+                        entry.token_used = entry.token_used || !entry.waiters.empty();
+                        finish_waiters(entry, *entry.token);
+                        return;
+                    }
+                }
+            }
+            redeem_or_ask(entry);
+        });
+}
+
+void TokenManager::redeem_or_ask(Entry& entry) {
+    if (entry.refresh_token.empty()) {
+        require_authorization(entry);
+        return;
+    }
     fetch_with_secrets(entry);
+}
+
+void TokenManager::require_authorization(Entry& entry) {
+    const auto& account = *entry.account;
+    std::string command = "mailbridge auth " + account.name;
+    if (!entry.login.empty() && entry.login != account.login) command += " --login " + entry.login;
+    entry.fetching = false;
+    entry.needs_authorization = true;
+    entry.last_error = "authorization required — run " + command;
+    finish_waiters(entry, make_error(entry.last_error));
+}
+
+// The refresh token is dead (revoked, expired, reused): forget it here and in the store, so only
+// a new `mailbridge auth` helps. Other logins keep their tokens.
+void TokenManager::refused_refresh(Entry& entry, const std::string& message) {
+    spdlog::warn("oauth: {}", with_account(entry, "login " + entry.login + ": " + message));
+    Secret used = entry.refresh_in_use;
+    entry.refresh_token = Secret();
+    if (entry.token) log::forget_secret(entry.token->value.reveal());
+    entry.token.reset();
+    ++entry.refreshes[static_cast<int>(RefreshResult::permanent_error)];
+    require_authorization(entry);
+    if (store_)
+        store_->post(
+            [account = entry.account->name, login = entry.login, used,
+             text = entry.last_error](Result<store::TokenStore*> store) {
+                if (store) (void)(*store)->record_refusal(account, login, used, text);
+            },
+            nullptr);
+    if (observer_) observer_(entry.account->name, RefreshResult::permanent_error);
 }
 
 void TokenManager::fetch_with_secrets(Entry& entry) {
     const auto& account = *entry.account;
-    if (account.client_secret.empty()) {
+    const bool per_login = account.flow != config::Flow::client_credentials;
+    if (account.client_secret.empty() && !per_login) {
         fail(entry, "account " + account.name + ": the client_credentials flow needs client_secret",
              RefreshResult::permanent_error);
         return;
@@ -285,6 +442,11 @@ void TokenManager::fetch_with_secrets(Entry& entry) {
             return;
         }
         proxy = &*found;
+    }
+    if (account.client_secret.empty()) {  // a public client (PKCE or device flow)
+        entry.client_secret = Secret();
+        fetch_with_proxy(entry, proxy);
+        return;
     }
     secrets_.resolve("client_secret of account " + account.name, account.client_secret,
                      [this, &entry, proxy](const Result<Secret>& secret) {
@@ -384,8 +546,14 @@ void TokenManager::post_token_request(Entry& entry, const std::string& endpoint,
                                       const std::optional<HttpProxy>& proxy) {
     HttpRequest request = base_request(endpoint, proxy);
     request.post = true;
-    request.body = protocol::oauth::client_credentials_form(
-        entry.account->client_id, entry.client_secret, scopes_for(*entry.account));
+    if (entry.account->flow == config::Flow::client_credentials) {
+        request.body = protocol::oauth::client_credentials_form(
+            entry.account->client_id, entry.client_secret, scopes_for(*entry.account));
+    } else {
+        entry.refresh_in_use = entry.refresh_token;
+        request.body = protocol::oauth::refresh_token_form(
+            entry.account->client_id, entry.client_secret, entry.refresh_token);
+    }
     spdlog::debug("oauth: requesting a {} token for account {} from {}",
                   flow_name(entry.account->flow), entry.account->name, endpoint);
     entry.call = http_.start(std::move(request), [this, &entry, endpoint](HttpResult answer) {
@@ -395,7 +563,13 @@ void TokenManager::post_token_request(Entry& entry, const std::string& endpoint,
 
 void TokenManager::on_token_answer(Entry& entry, const std::string& endpoint,
                                    const HttpResult& answer) {
-    auto outcome = interpret_token_answer(answer, endpoint, flow_name(entry.account->flow));
+    const bool refreshing = entry.account->flow != config::Flow::client_credentials;
+    auto outcome = interpret_token_answer(
+        answer, endpoint, refreshing ? "refresh_token" : flow_name(entry.account->flow));
+    if (!outcome.grant && refreshing && outcome.error == "invalid_grant") {
+        refused_refresh(entry, outcome.message);
+        return;
+    }
     if (!outcome.grant) {
         fail(entry, outcome.message,
              outcome.transient ? RefreshResult::transient_error : RefreshResult::permanent_error,
@@ -407,7 +581,43 @@ void TokenManager::on_token_answer(Entry& entry, const std::string& endpoint,
     token.value = std::move(outcome.grant->access_token);
     token.expires_at = Clock::now() + lifetime;
     token.valid_until = std::chrono::system_clock::now() + lifetime;
-    succeed(entry, std::move(token), lifetime);
+    if (refreshing && outcome.grant->refresh_token) {
+        log::register_secret(outcome.grant->refresh_token->reveal());
+        entry.refresh_token = std::move(*outcome.grant->refresh_token);
+    }
+    persist_then_succeed(entry, std::move(token), lifetime, outcome.grant->scope.value_or(""));
+}
+
+// The new token (and a rotated refresh token) is durable before anyone uses it: a crash right
+// after cannot leave the store holding a refresh token the server has already replaced.
+void TokenManager::persist_then_succeed(Entry& entry, AccessToken token,
+                                        std::chrono::seconds lifetime, std::string scopes) {
+    if (!store_) {
+        succeed(entry, std::move(token), lifetime);
+        return;
+    }
+    store::StoredToken row;
+    row.account = entry.account->name;
+    row.login = entry.login;
+    row.access_token = token.value;
+    row.expires_at = token.valid_until;
+    row.refresh_token = entry.refresh_token;
+    row.scopes = std::move(scopes);
+    row.obtained_at = token.valid_until - lifetime;
+    auto saved = std::make_shared<Result<void>>(make_error("the token store was not written"));
+    store_->post(
+        [saved, row = std::move(row)](Result<store::TokenStore*> store) {
+            *saved = store ? (*store)->put(row) : Result<void>(store.error());
+        },
+        [this, &entry, saved, token = std::move(token), lifetime]() mutable {
+            if (!*saved)
+                spdlog::error(
+                    "oauth: {}",
+                    with_account(entry, "cannot save the new token in the token store: " +
+                                            saved->error().message +
+                                            " — a restart will need a new authorization"));
+            succeed(entry, std::move(token), lifetime);
+        });
 }
 
 void TokenManager::succeed(Entry& entry, AccessToken token, std::chrono::seconds lifetime) {

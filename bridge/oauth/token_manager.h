@@ -3,9 +3,14 @@
 // (one request in flight per key however many sessions wait), refreshing them ahead of expiry.
 //
 // Keys follow the contract's token sharing: a client_credentials token belongs to the account
-// (login "") and serves every login it matches; other flows key by (account, login). This round
-// fetches client_credentials tokens; accounts with other flows report needs_authorization until a
-// TokenStore and the refresh_token grant plug into acquire() (see token_manager.cpp).
+// (login "") and serves every login it matches; other flows key by (account, login).
+// With a state_dir the manager keeps tokens in the TokenStore (tokens.sqlite, on a worker): it
+// loads them at start (answering get_token only after that), saves every new access token and
+// rotated refresh token before handing it out, and redeems refresh tokens (RFC 6749 6) when a
+// per-login token nears expiry. A refresh refused with invalid_grant drops that login's refresh
+// token and reports needs_authorization for that login only. `mailbridge auth` writes to the same
+// store: whenever a per-login key has no usable token, get_token re-reads its row first, so the
+// running daemon picks up a new authorization at the next login without a reload.
 //
 // Ownership: the manager owns its HttpClient, SecretCache, timers and entries. A TokenWait owns one
 // waiter: destroying it (session closed) guarantees the callback never runs. Callbacks run on the
@@ -31,8 +36,10 @@
 #include "bridge/oauth/access_token.h"
 #include "bridge/oauth/http_client.h"
 #include "bridge/oauth/secret_cache.h"
+#include "bridge/oauth/token_store_worker.h"
 #include "bridge/oauth/token_timing.h"
 #include "protocol/result.h"
+#include "store/token_store.h"
 
 namespace mb::oauth {
 
@@ -45,9 +52,11 @@ struct TokenManagerOptions {
     Millis failure_hold{10'000};    // a failed key answers with its error this long without asking
     SecretResolver resolve_secret;  // default: config::resolve_secret (runs on a worker)
     std::filesystem::path ca_file;  // extra trust anchors for endpoints; empty = system store
+    std::filesystem::path state_dir;  // where tokens.sqlite lives; empty = tokens in memory only
+    config::SecretSource token_key;   // [daemon] token_key; none = the key file in state_dir
 
-    // Accounts and proxies from the config; connect timeout = daemon.connect_timeout, request
-    // timeout twice that.
+    // Accounts, proxies, state_dir and token_key from the config; connect timeout =
+    // daemon.connect_timeout, request timeout twice that.
     static TokenManagerOptions from_config(const config::Config& config);
 };
 
@@ -87,7 +96,15 @@ class TokenManager {
     Entry& entry_for(const config::AccountSettings& account, std::string_view login);
     void defer(std::shared_ptr<Waiter> waiter, Result<AccessToken> result);
     void deliver_deferred();
+    void on_store_loaded(Result<std::vector<store::StoredToken>> rows);
     void acquire(Entry& entry);
+    void read_stored(Entry& entry);
+    void redeem_or_ask(Entry& entry);
+    void require_authorization(Entry& entry);
+    void refused_refresh(Entry& entry, const std::string& message);
+    void install(Entry& entry, const store::StoredToken& row);
+    void persist_then_succeed(Entry& entry, AccessToken token, std::chrono::seconds lifetime,
+                              std::string scopes);
     void fetch_with_secrets(Entry& entry);
     void fetch_with_proxy(Entry& entry, const config::ProxySettings* proxy);
     void fetch_endpoint(Entry& entry, const std::optional<HttpProxy>& proxy);
@@ -106,6 +123,8 @@ class TokenManager {
     TokenManagerOptions options_;
     HttpClient http_;
     SecretCache secrets_;
+    std::unique_ptr<TokenStoreWorker> store_;  // null without a state_dir
+    bool loaded_ = true;                       // false until the stored tokens are read
     std::map<Key, std::unique_ptr<Entry>> entries_;
     std::map<std::string, std::string, std::less<>> discovered_;  // account → token endpoint
     std::vector<std::pair<std::shared_ptr<Waiter>, Result<AccessToken>>> deferred_;

@@ -45,14 +45,63 @@ Secret form_encode(std::span<const FormField> fields) {
     return Secret(std::move(body));
 }
 
-Secret client_credentials_form(std::string_view client_id, const Secret& client_secret,
-                               const std::vector<std::string>& scopes) {
+namespace {
+
+std::string join_scopes(const std::vector<std::string>& scopes) {
     std::string scope;
     for (const auto& s : scopes) {
         if (!scope.empty()) scope.push_back(' ');
         scope += s;
     }
+    return scope;
+}
+
+// grant_type and the grant's own fields, then client_id and client_secret (when not empty).
+Secret grant_form(std::string_view grant_type, std::vector<FormField> fields,
+                  std::string_view client_id, const Secret& client_secret) {
+    fields.insert(fields.begin(), {"grant_type", grant_type});
+    fields.push_back({"client_id", client_id});
+    if (!client_secret.empty()) fields.push_back({"client_secret", client_secret.reveal()});
+    return form_encode(fields);
+}
+
+}  // namespace
+
+Secret client_credentials_form(std::string_view client_id, const Secret& client_secret,
+                               const std::vector<std::string>& scopes) {
+    const std::string scope = join_scopes(scopes);
     std::vector<FormField> fields{{"grant_type", "client_credentials"}, {"client_id", client_id}};
+    if (!client_secret.empty()) fields.push_back({"client_secret", client_secret.reveal()});
+    if (!scope.empty()) fields.push_back({"scope", scope});
+    return form_encode(fields);
+}
+
+Secret refresh_token_form(std::string_view client_id, const Secret& client_secret,
+                          const Secret& refresh_token) {
+    return grant_form("refresh_token", {{"refresh_token", refresh_token.reveal()}}, client_id,
+                      client_secret);
+}
+
+Secret authorization_code_form(std::string_view client_id, const Secret& client_secret,
+                               const Secret& code, std::string_view redirect_uri,
+                               const Secret& code_verifier) {
+    return grant_form("authorization_code",
+                      {{"code", code.reveal()},
+                       {"redirect_uri", redirect_uri},
+                       {"code_verifier", code_verifier.reveal()}},
+                      client_id, client_secret);
+}
+
+Secret device_code_form(std::string_view client_id, const Secret& client_secret,
+                        const Secret& device_code) {
+    return grant_form("urn:ietf:params:oauth:grant-type:device_code",
+                      {{"device_code", device_code.reveal()}}, client_id, client_secret);
+}
+
+Secret device_authorization_form(std::string_view client_id, const Secret& client_secret,
+                                 const std::vector<std::string>& scopes) {
+    const std::string scope = join_scopes(scopes);
+    std::vector<FormField> fields{{"client_id", client_id}};
     if (!client_secret.empty()) fields.push_back({"client_secret", client_secret.reveal()});
     if (!scope.empty()) fields.push_back({"scope", scope});
     return form_encode(fields);

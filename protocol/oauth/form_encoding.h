@@ -29,4 +29,21 @@ Secret form_encode(std::span<const FormField> fields);
 Secret client_credentials_form(std::string_view client_id, const Secret& client_secret,
                                const std::vector<std::string>& scopes);
 
+// The refresh_token grant (RFC 6749 6). No scope: the server grants the original scopes.
+Secret refresh_token_form(std::string_view client_id, const Secret& client_secret,
+                          const Secret& refresh_token);
+
+// The authorization_code grant (RFC 6749 4.1.3) with the PKCE code_verifier (RFC 7636 4.5).
+Secret authorization_code_form(std::string_view client_id, const Secret& client_secret,
+                               const Secret& code, std::string_view redirect_uri,
+                               const Secret& code_verifier);
+
+// The device_code grant (RFC 8628 3.4).
+Secret device_code_form(std::string_view client_id, const Secret& client_secret,
+                        const Secret& device_code);
+
+// The device authorization request (RFC 8628 3.1): client_id, client_secret, scope.
+Secret device_authorization_form(std::string_view client_id, const Secret& client_secret,
+                                 const std::vector<std::string>& scopes);
+
 }  // namespace mb::protocol::oauth

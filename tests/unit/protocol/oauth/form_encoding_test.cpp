@@ -44,3 +44,27 @@ TEST(FormEncoding, ClientCredentials) {
     EXPECT_EQ(po::client_credentials_form("id", mb::Secret(), {}).reveal(),
               "grant_type=client_credentials&client_id=id");
 }
+
+TEST(FormEncoding, RefreshTokenForm) {
+    EXPECT_EQ(po::refresh_token_form("app", mb::Secret(), mb::Secret("r/1+2")).reveal(),
+              "grant_type=refresh_token&refresh_token=r%2F1%2B2&client_id=app");
+    EXPECT_EQ(po::refresh_token_form("app", mb::Secret("s&"), mb::Secret("r")).reveal(),
+              "grant_type=refresh_token&refresh_token=r&client_id=app&client_secret=s%26");
+}
+
+TEST(FormEncoding, AuthorizationCodeForm) {
+    EXPECT_EQ(po::authorization_code_form("app", mb::Secret(), mb::Secret("c=1"),
+                                          "http://127.0.0.1:5000/callback", mb::Secret("v~x"))
+                  .reveal(),
+              "grant_type=authorization_code&code=c%3D1&redirect_uri=http%3A%2F%2F127.0.0.1%"
+              "3A5000%2Fcallback&code_verifier=v~x&client_id=app");
+}
+
+TEST(FormEncoding, DeviceForms) {
+    EXPECT_EQ(po::device_code_form("app", mb::Secret(), mb::Secret("dc")).reveal(),
+              "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=dc&"
+              "client_id=app");
+    EXPECT_EQ(po::device_authorization_form("app", mb::Secret("s"), {"openid", "email"}).reveal(),
+              "client_id=app&client_secret=s&scope=openid%20email");
+    EXPECT_EQ(po::device_authorization_form("app", mb::Secret(), {}).reveal(), "client_id=app");
+}

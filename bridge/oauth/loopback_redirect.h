@@ -1,0 +1,48 @@
+// RedirectListener: the loopback HTTP listener of the authorization code flow (RFC 8252 7.3) for
+// `mailbridge auth`. It binds the redirect_uri's host and port (port 0 or none = any free port,
+// which the redirect_uri then names), waits for the browser's GET on the redirect path, answers
+// with a small HTML page and hands back the query. Blocking (poll with a deadline); one
+// connection at a time; requests are bounded in size. Owns its socket.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "protocol/result.h"
+
+namespace mb::oauth {
+
+// Largest request head read from the browser.
+inline constexpr std::size_t kMaxRedirectRequestBytes = 16 * 1024;
+
+class RedirectListener {
+  public:
+    // The redirect_uri must be http:// to a loopback address (127.0.0.1, [::1] or localhost).
+    static Result<RedirectListener> open(std::string_view redirect_uri);
+    RedirectListener(RedirectListener&& other) noexcept;
+    RedirectListener& operator=(RedirectListener&&) = delete;
+    RedirectListener(const RedirectListener&) = delete;
+    ~RedirectListener();
+
+    // The redirect_uri to send, with the port actually bound.
+    const std::string& redirect_uri() const { return redirect_uri_; }
+    std::uint16_t port() const { return port_; }
+
+    // Waits up to `timeout` for GET <path>?<query> and returns the query. `answer_page(query)`
+    // gives the HTML body shown in the browser. Requests for other paths get 404.
+    Result<std::string> wait(std::chrono::milliseconds timeout,
+                             const std::function<std::string(const std::string&)>& answer_page);
+
+  private:
+    RedirectListener(int fd, std::string redirect_uri, std::string path, std::uint16_t port)
+        : fd_(fd), redirect_uri_(std::move(redirect_uri)), path_(std::move(path)), port_(port) {}
+    int fd_ = -1;
+    std::string redirect_uri_;
+    std::string path_;
+    std::uint16_t port_ = 0;
+};
+
+}  // namespace mb::oauth

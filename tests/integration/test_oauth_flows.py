@@ -1,0 +1,294 @@
+"""OAuth2 in full against the rig's real oidc-provider and Dovecot: `mailbridge auth` with the
+authorization code + PKCE flow (loopback redirect) and the device flow, tokens in the encrypted
+token store, the daemon logging in with them, refresh with rotation after expiry, a restart
+without re-authorization, and a revoked grant reported as needs_authorization for that login only.
+Run with PYTHONPATH=tests/integration (MAILBRIDGE_BIN names the binary under test)."""
+import imaplib
+import json
+import os
+import re
+import sqlite3
+import stat
+import subprocess
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, BridgeDaemon, account_block
+from mailbridge_process import BINARY, free_port, http_get
+
+SCOPES = '["openid", "offline_access", "mail"]'
+
+
+def user_account(rig, name, flow, client, login=ALICE, redirect_port=None):
+    """A per-login account of the rig's public `client` (native or device), endpoints by discovery."""
+    text = f"""
+[[account]]
+name = "{name}"
+login = "{login}"
+local_password = "{LOCAL_PASSWORD}"
+provider = "generic"
+flow = "{flow}"
+client_id = "{rig.oauth.clients[client]['client_id']}"
+issuer = "{rig.oauth.issuer}"
+scopes = {SCOPES}
+"""
+    if redirect_port is not None:
+        text += f'redirect_uri = "http://127.0.0.1:{redirect_port}/callback"\n'
+    return text
+
+
+def bridge_for(rig, directory, accounts):
+    d = rig.dovecot
+    return BridgeDaemon(directory, [("imaps", d.ports["imaps"], "implicit", rig.pki.ca_cert)],
+                        accounts)
+
+
+class AuthProcess:
+    """`mailbridge auth` running in the background; its output is collected line by line."""
+
+    def __init__(self, config_path, account, *extra):
+        self.process = subprocess.Popen([BINARY, "auth", account, "--config", str(config_path),
+                                         *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True, env={**os.environ, "DISPLAY": "",
+                                                        "WAYLAND_DISPLAY": ""})
+        self.lines = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for(self, pattern, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                m = re.search(pattern, line)
+                if m:
+                    return m
+            if self.process.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} in auth output: {''.join(self.lines)}"
+                             f"{self.process.stderr.read() if self.process.poll() is not None else ''}")
+
+    def finish(self, timeout=30):
+        code = self.process.wait(timeout)
+        self._reader.join(5)
+        return code, "".join(self.lines), self.process.stderr.read()
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def authorize_with_code(rig, config_path, account, login=ALICE, password=None):
+    auth = AuthProcess(config_path, account, "--login", login, "--timeout", "60")
+    try:
+        url = auth.wait_for(r"^(http://\S+/auth\?\S+)$").group(1)
+        assert "code_challenge_method=S256" in url and "state=" in url
+        query = rig.oauth.complete_authorization(url, login, password or rig.users[login])
+        assert query["location"].startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(query["location"], timeout=10) as answer:
+            assert answer.status == 200
+            assert b"Authorization received" in answer.read()
+        return auth.finish()
+    finally:
+        auth.kill()
+
+
+def stored_rows(state_dir):
+    """{(account, login): {'access': str, 'refresh': str|None}} decrypted with token.key."""
+    key = (state_dir / "token.key").read_bytes()
+    aead = AESGCM(key)
+    out = {}
+    with sqlite3.connect(state_dir / "tokens.sqlite") as db:
+        for account, login, access, refresh in db.execute(
+                "SELECT account, login, access_token, refresh_token FROM tokens"):
+            def unseal(blob, field):
+                if blob is None:
+                    return None
+                assert blob[0] == 1
+                ad = account.encode() + b"\0" + login.encode() + b"\0" + field.encode()
+                return aead.decrypt(blob[1:13], blob[13:], ad).decode()
+            out[(account, login)] = {"access": unseal(access, "access_token"),
+                                     "refresh": unseal(refresh, "refresh_token")}
+    return out
+
+
+def assert_store_is_sealed(state_dir):
+    assert stat.S_IMODE(os.stat(state_dir).st_mode) == 0o700
+    for name in ("tokens.sqlite", "token.key"):
+        assert stat.S_IMODE(os.stat(state_dir / name).st_mode) == 0o600, name
+    dump = subprocess.run(["sqlite3", str(state_dir / "tokens.sqlite"), ".dump"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "CREATE TABLE tokens" in dump
+    for row in stored_rows(state_dir).values():
+        for value in row.values():
+            if value:
+                assert value not in dump
+    assert "TOKEN" not in dump.replace("CREATE TABLE tokens", "")
+
+
+def imap_login(port, user=ALICE):
+    imap = imaplib.IMAP4("127.0.0.1", port, timeout=20)
+    try:
+        typ, _ = imap.login(user, LOCAL_PASSWORD)
+        assert typ == "OK"
+        typ, data = imap.select("INBOX", readonly=True)
+        assert typ == "OK", data
+    finally:
+        try:
+            imap.logout()
+        except (imaplib.IMAP4.error, OSError):
+            pass
+
+
+def imap_login_refused(port, user=ALICE):
+    imap = imaplib.IMAP4("127.0.0.1", port, timeout=20)
+    try:
+        with pytest.raises(imaplib.IMAP4.error) as refused:
+            imap.login(user, LOCAL_PASSWORD)
+        return str(refused.value)
+    finally:
+        imap.shutdown()
+
+
+def readyz_account(bridge, name, login):
+    report = json.loads(http_get(f"http://127.0.0.1:{bridge.health_port}/readyz")[1])
+    for account in report["accounts"]:
+        if account["name"] == name and account["login"] == login:
+            return account
+    return None
+
+
+def test_authorization_code_flow_then_bridge_login(rig, tmp_path):
+    bridge = bridge_for(rig, tmp_path, [user_account(rig, "alice", "authorization_code", "native",
+                                                     redirect_port=0)])
+    code, out, err = authorize_with_code(rig, bridge.process.config_path, "alice")
+    assert code == 0, out + err
+    assert "Authorized alice@example.com for account alice" in out
+    state_dir = tmp_path / "state"
+    rows = stored_rows(state_dir)
+    assert rows[("alice", ALICE)]["access"] and rows[("alice", ALICE)]["refresh"]
+    assert_store_is_sealed(state_dir)
+    bridge.start()
+    try:
+        imap_login(bridge.port["imaps"])
+        assert readyz_account(bridge, "alice", ALICE)["token_state"] == "valid"
+    finally:
+        assert bridge.stop() == 0
+
+
+def test_wrong_state_and_replayed_code_are_refused(rig, tmp_path):
+    bridge = bridge_for(rig, tmp_path, [user_account(rig, "alice", "authorization_code", "native",
+                                                     redirect_port=0)])
+    config = bridge.process.config_path
+    # A redirect with another state is not the answer to this request.
+    auth = AuthProcess(config, "alice", "--timeout", "60")
+    try:
+        url = auth.wait_for(r"^(http://\S+/auth\?\S+)$").group(1)
+        query = rig.oauth.complete_authorization(url, ALICE, rig.users[ALICE])
+        forged = re.sub(r"state=[^&]+", "state=forged", query["location"])
+        with urllib.request.urlopen(forged, timeout=10) as answer:
+            assert b"Authorization failed" in answer.read()
+        code, out, err = auth.finish()
+    finally:
+        auth.kill()
+    assert code == 1
+    assert "different state" in err
+    # PKCE is real: request A's code redeemed by request B (B's verifier) is refused; A then
+    # redeems it; replaying it in request C is refused again. Each refusal is reported.
+    def started():
+        process = AuthProcess(config, "alice", "--timeout", "60")
+        url = process.wait_for(r"^(http://\S+/auth\?\S+)$").group(1)
+        return process, rig.oauth.complete_authorization(url, ALICE, rig.users[ALICE])
+
+    def deliver(query, code):
+        location = re.sub(r"code=[^&]+", "code=" + code, query["location"])
+        urllib.request.urlopen(location, timeout=10).read()
+
+    runs = []
+    try:
+        runs.append(started())
+        runs.append(started())
+        (a, query_a), (b, query_b) = runs
+        deliver(query_b, query_a["code"])
+        code, out, err = b.finish()
+        assert code == 1 and "invalid_grant" in err and "authorize again" in err, err
+        deliver(query_a, query_a["code"])
+        code, out, err = a.finish()
+        assert code == 0, out + err
+        runs.append(started())
+        c, query_c = runs[-1]
+        deliver(query_c, query_a["code"])
+        code, out, err = c.finish()
+        assert code == 1 and "invalid_grant" in err, err
+    finally:
+        for process, _ in runs:
+            process.kill()
+
+
+def test_device_flow_then_bridge_login(rig, tmp_path):
+    bridge = bridge_for(rig, tmp_path, [user_account(rig, "dev", "device_code", "device")])
+    auth = AuthProcess(bridge.process.config_path, "dev", "--login", ALICE)
+    try:
+        user_code = auth.wait_for(r"enter the code (\S+)").group(1)
+        rig.oauth.approve_device(user_code, ALICE)
+        code, out, err = auth.finish(timeout=40)
+    finally:
+        auth.kill()
+    assert code == 0, out + err
+    rows = stored_rows(tmp_path / "state")
+    assert rows[("dev", ALICE)]["refresh"]
+    assert_store_is_sealed(tmp_path / "state")
+    bridge.start()
+    try:
+        imap_login(bridge.port["imaps"])
+    finally:
+        assert bridge.stop() == 0
+
+
+def test_refresh_rotation_restart_and_revocation(rig_factory, tmp_path):
+    short = rig_factory(access_token_ttl=8)
+    accounts = [user_account(short, "alice", "authorization_code", "native", redirect_port=0),
+                account_block(short, "bob", BOB)]
+    bridge = bridge_for(short, tmp_path, accounts)
+    code, out, err = authorize_with_code(short, bridge.process.config_path, "alice")
+    assert code == 0, out + err
+    state_dir = tmp_path / "state"
+    first = stored_rows(state_dir)[("alice", ALICE)]
+    bridge.start()
+    try:
+        imap_login(bridge.port["imaps"])
+        time.sleep(9)  # the access token has expired
+        imap_login(bridge.port["imaps"])
+        second = stored_rows(state_dir)[("alice", ALICE)]
+        assert second["access"] != first["access"]
+        assert second["refresh"] != first["refresh"]  # rotated, and the new one persisted
+        assert short.oauth.token_requests(short.oauth.clients["native"]["client_id"],
+                                          "refresh_token") >= 1
+    finally:
+        assert bridge.stop() == 0
+    # A restart needs no new authorization.
+    bridge.start()
+    try:
+        imap_login(bridge.port["imaps"])
+        third = stored_rows(state_dir)[("alice", ALICE)]
+        # A revoked refresh token: the next refresh fails for this login only.
+        short.oauth.revoke(third["refresh"], "refresh_token")
+        time.sleep(9)
+        message = imap_login_refused(bridge.port["imaps"])
+        assert "mailbridge auth alice" in message, message
+        state = readyz_account(bridge, "alice", ALICE)
+        assert state["token_state"] == "needs_authorization", state
+        imap_login(bridge.port["imaps"], BOB)
+        assert stored_rows(state_dir)[("alice", ALICE)]["refresh"] is None
+    finally:
+        assert bridge.stop() == 0
