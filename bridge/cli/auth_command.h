@@ -17,7 +17,4 @@ namespace mb::cli {
 int auth_command(const std::filesystem::path& config_path, const std::string& account,
                  const std::optional<std::string>& login, std::chrono::seconds timeout);
 
-// Whether `login` is one the account's login setting (exact or "*@domain") matches.
-bool account_matches_login(const std::string& pattern, const std::string& login);
-
 }  // namespace mb::cli

@@ -16,6 +16,7 @@
 
 #include "bridge/config/config_loader.h"
 #include "bridge/config/secret_resolver.h"
+#include "bridge/daemon/authorization_pages.h"
 #include "bridge/daemon/cache_service.h"
 #include "bridge/daemon/config_reloader.h"
 #include "bridge/daemon/server_listener.h"
@@ -23,6 +24,7 @@
 #include "bridge/health/metrics.h"
 #include "bridge/log/log.h"
 #include "bridge/net/uv_handle.h"
+#include "bridge/oauth/authorization_runner.h"
 #include "bridge/oauth/token_manager.h"
 #include "bridge/session/session_services.h"
 #include "bridge/version.h"
@@ -122,6 +124,12 @@ class Daemon {
         tokens_->set_refresh_observer([this](std::string_view account, oauth::RefreshResult r) {
             metrics_.token_refresh(account, to_metric(r));
         });
+        authorizations_ = std::make_unique<oauth::AuthorizationRunner>(
+            &loop_, [this](const std::string& account, const std::string& login) {
+                if (tokens_) tokens_->stored_token_changed(account, login);
+            });
+        auth_pages_ = std::make_unique<AuthorizationPages>([this] { return shared_config_; },
+                                                           *authorizations_);
         auto started = start_health();
         if (started) started = start_listeners();
         if (!started) {
@@ -265,16 +273,25 @@ class Daemon {
         target.port = settings.address.port;
         target.https = settings.https;
         switch (settings.auth) {
-            case config::ProxyAuth::none: target.auth = protocol::http::ProxyAuthMode::none; break;
-            case config::ProxyAuth::basic: target.auth = protocol::http::ProxyAuthMode::basic; break;
-            case config::ProxyAuth::digest: target.auth = protocol::http::ProxyAuthMode::digest; break;
-            case config::ProxyAuth::any: target.auth = protocol::http::ProxyAuthMode::any; break;
+            case config::ProxyAuth::none:
+                target.auth = protocol::http::ProxyAuthMode::none;
+                break;
+            case config::ProxyAuth::basic:
+                target.auth = protocol::http::ProxyAuthMode::basic;
+                break;
+            case config::ProxyAuth::digest:
+                target.auth = protocol::http::ProxyAuthMode::digest;
+                break;
+            case config::ProxyAuth::any:
+                target.auth = protocol::http::ProxyAuthMode::any;
+                break;
         }
         target.username = settings.username;
         if (!settings.password.empty()) {
             auto password = config::resolve_secret(settings.password);
             if (!password)
-                return make_error("proxy " + settings.name + " password: " + password.error().message);
+                return make_error("proxy " + settings.name +
+                                  " password: " + password.error().message);
             target.password = std::move(password.value());
         }
         target.ca_file = settings.ca_file;
@@ -302,6 +319,12 @@ class Daemon {
         if (!config_->daemon.health_listen) return {};
         health_ = std::make_unique<health::HealthServer>(&loop_, metrics_,
                                                          [this] { return readiness(); });
+        auto auth_route = [this](const protocol::http::Request& request) {
+            if (!auth_pages_) return health::plain_response(503, "mailbridge is stopping");
+            return auth_pages_->answer(request);
+        };
+        health_->add_route("GET", "/auth/", auth_route);
+        health_->add_route("POST", "/auth/", auth_route);
         health::HealthServerOptions options;
         options.host = config_->daemon.health_listen->host;
         options.port = config_->daemon.health_listen->port;
@@ -394,6 +417,8 @@ class Daemon {
             release_all();
         }
         health_.reset();
+        auth_pages_.reset();
+        authorizations_.reset();  // cancels flows under way
         reloader_.reset();
         sigterm_.close();
         sigint_.close();
@@ -420,6 +445,8 @@ class Daemon {
     uint64_t grace_deadline_ = 0;
     std::unique_ptr<oauth::TokenManager> tokens_;
     std::shared_ptr<const config::Config> shared_config_;
+    std::unique_ptr<oauth::AuthorizationRunner> authorizations_;  // /auth/ACCOUNT flows
+    std::unique_ptr<AuthorizationPages> auth_pages_;
     std::shared_ptr<session::AccountDirectory> directory_;
     std::shared_ptr<session::LocalPasswordChecker> passwords_;
     std::vector<std::unique_ptr<ServerListener>> listeners_;

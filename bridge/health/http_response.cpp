@@ -35,8 +35,12 @@ std::string_view reason_phrase(int status) {
     switch (status) {
         case 200:
             return "OK";
+        case 202:
+            return "Accepted";
         case 204:
             return "No Content";
+        case 303:
+            return "See Other";
         case 302:
             return "Found";
         case 400:
@@ -45,6 +49,8 @@ std::string_view reason_phrase(int status) {
             return "Forbidden";
         case 404:
             return "Not Found";
+        case 409:
+            return "Conflict";
         case 405:
             return "Method Not Allowed";
         case 408:

@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "bridge/oauth/blocking_http.h"
@@ -43,11 +44,23 @@ std::string html_page(const std::string& title, const std::string& text) {
            title + "</h1><p>" + text + "</p></body></html>";
 }
 
+bool cancelled(const FlowIo& io) {
+    return io.cancelled && io.cancelled();
+}
+
 void sleep_for(const FlowIo& io, std::chrono::seconds delay) {
-    if (io.sleep)
+    if (io.sleep) {
         io.sleep(delay);
-    else
-        std::this_thread::sleep_for(delay);
+        return;
+    }
+    const auto until = Clock::now() + delay;
+    while (!cancelled(io) && Clock::now() < until)
+        std::this_thread::sleep_for(
+            std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(200)));
+}
+
+Error cancelled_error() {
+    return make_error("the authorization was cancelled (mailbridge is stopping or reloading)");
 }
 
 }  // namespace
@@ -103,22 +116,27 @@ Result<po::TokenGrant> run_authorization_code(const InteractiveClient& client,
     request.code_challenge = pkce.challenge;
     request.login_hint = client.login;
     const std::string url = po::authorization_url(request);
-    *io.out << "Open this URL in a browser and sign in as " << client.login << ":\n\n"
-            << url << "\n\nWaiting for the redirect to " << listener->redirect_uri() << " ("
-            << std::chrono::duration_cast<std::chrono::seconds>(io.redirect_timeout).count()
-            << " s)...\n"
-            << std::flush;
+    if (io.out)
+        *io.out << "Open this URL in a browser and sign in as " << client.login << ":\n\n"
+                << url << "\n\nWaiting for the redirect to " << listener->redirect_uri() << " ("
+                << std::chrono::duration_cast<std::chrono::seconds>(io.redirect_timeout).count()
+                << " s)...\n"
+                << std::flush;
+    if (io.prompt) io.prompt(FlowPrompt{url, "", ""});
     if (io.open_browser) io.open_browser(url);
 
     std::optional<Result<Secret>> code;
-    auto query = listener->wait(io.redirect_timeout, [&](const std::string& q) {
-        code.emplace(po::code_from_redirect(q, state));
-        if (*code)
-            return html_page("Authorization received",
-                             "mailbridge is finishing the sign-in; you may close this window.");
-        return html_page("Authorization failed",
-                         "mailbridge could not use this answer; see the terminal for details.");
-    });
+    auto query = listener->wait(
+        io.redirect_timeout,
+        [&](const std::string& q) {
+            code.emplace(po::code_from_redirect(q, state));
+            if (*code)
+                return html_page("Authorization received",
+                                 "mailbridge is finishing the sign-in; you may close this window.");
+            return html_page("Authorization failed",
+                             "mailbridge could not use this answer; see the terminal for details.");
+        },
+        io.cancelled);
     if (!query) return query.error();
     if (!*code) return code->error();
 
@@ -150,17 +168,23 @@ Result<po::TokenGrant> run_device_code(const InteractiveClient& client,
     }
     auto device = po::parse_device_authorization(started.body);
     if (!device) return device.error();
-    *io.out << "To sign in as " << client.login << ", open " << device->verification_uri
-            << " and enter the code " << device->user_code << "\n";
-    if (!device->verification_uri_complete.empty())
-        *io.out << "(or open " << device->verification_uri_complete << ")\n";
-    *io.out << "Waiting for the approval (" << device->expires_in.count() << " s)...\n"
-            << std::flush;
+    if (io.out) {
+        *io.out << "To sign in as " << client.login << ", open " << device->verification_uri
+                << " and enter the code " << device->user_code << "\n";
+        if (!device->verification_uri_complete.empty())
+            *io.out << "(or open " << device->verification_uri_complete << ")\n";
+        *io.out << "Waiting for the approval (" << device->expires_in.count() << " s)...\n"
+                << std::flush;
+    }
+    if (io.prompt)
+        io.prompt(FlowPrompt{device->verification_uri, device->user_code,
+                             device->verification_uri_complete});
 
     const auto deadline = Clock::now() + device->expires_in;
     auto interval = device->interval;
     for (;;) {
         sleep_for(io, interval);
+        if (cancelled(io)) return cancelled_error();
         if (Clock::now() >= deadline)
             return make_error(
                 "the device code expired before the user approved it — run the command again");

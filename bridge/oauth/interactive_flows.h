@@ -28,8 +28,20 @@ struct InteractiveClient {
     std::chrono::milliseconds request_timeout{30'000};
 };
 
+// What the user must do, once the flow knows it: open `url` (the authorization URL; for the
+// device flow the verification URI) and, for the device flow, enter `user_code`.
+struct FlowPrompt {
+    std::string url;
+    std::string user_code;     // device flow only
+    std::string complete_url;  // device flow: verification_uri_complete, when the server sent one
+};
+
 struct FlowIo {
-    std::ostream* out = nullptr;
+    std::ostream* out = nullptr;  // instructions for a terminal (null: none)
+    // Told the prompt as soon as it is known (e.g. for a web page showing it).
+    std::function<void(const FlowPrompt&)> prompt;
+    // Polled while waiting; true ends the flow with an error (e.g. the daemon is stopping).
+    std::function<bool()> cancelled;
     // Tries to open a URL in a browser (null: only print it).
     std::function<void(const std::string& url)> open_browser;
     std::chrono::milliseconds redirect_timeout{5 * 60 * 1000};

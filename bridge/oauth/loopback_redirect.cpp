@@ -160,11 +160,16 @@ RedirectListener::~RedirectListener() {
 
 Result<std::string> RedirectListener::wait(
     std::chrono::milliseconds timeout,
-    const std::function<std::string(const std::string&)>& answer_page) {
+    const std::function<std::string(const std::string&)>& answer_page,
+    const std::function<bool()>& cancelled) {
     const auto deadline = Clock::now() + timeout;
     for (;;) {
+        if (cancelled && cancelled())
+            return make_error(
+                "the authorization was cancelled (mailbridge is stopping or reloading)");
         pollfd p{fd_, POLLIN, 0};
-        const int wait_ms = remaining_ms(deadline);
+        int wait_ms = remaining_ms(deadline);
+        if (cancelled && wait_ms > 200) wait_ms = 200;
         if (wait_ms == 0)
             return make_error("no redirect arrived within " +
                               std::to_string(timeout.count() / 1000) +

@@ -32,9 +32,11 @@ class RedirectListener {
     std::uint16_t port() const { return port_; }
 
     // Waits up to `timeout` for GET <path>?<query> and returns the query. `answer_page(query)`
-    // gives the HTML body shown in the browser. Requests for other paths get 404.
+    // gives the HTML body shown in the browser. Requests for other paths get 404. `cancelled`
+    // (when set) is asked a few times a second; true ends the wait with an error.
     Result<std::string> wait(std::chrono::milliseconds timeout,
-                             const std::function<std::string(const std::string&)>& answer_page);
+                             const std::function<std::string(const std::string&)>& answer_page,
+                             const std::function<bool()>& cancelled = {});
 
   private:
     RedirectListener(int fd, std::string redirect_uri, std::string path, std::uint16_t port)

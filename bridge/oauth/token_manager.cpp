@@ -276,6 +276,21 @@ void TokenManager::invalidate(std::string_view account, std::string_view login,
     }
 }
 
+void TokenManager::stored_token_changed(std::string_view account_name, std::string_view login) {
+    auto account = std::find_if(options_.accounts.begin(), options_.accounts.end(),
+                                [&](const auto& a) { return a.name == account_name; });
+    if (!store_ || account == options_.accounts.end() ||
+        account->auth != config::AccountAuth::oauth2 ||
+        account->flow == config::Flow::client_credentials || login.empty())
+        return;
+    Entry& entry = entry_for(*account, login);
+    if (entry.fetching || !loaded_) return;  // the fetch under way reads the row itself
+    entry.fetching = true;
+    entry.retries = 0;
+    entry.hold_until.reset();
+    read_stored(entry);
+}
+
 std::vector<TokenStatus> TokenManager::status() const {
     std::vector<TokenStatus> result;
     auto now = Clock::now();

@@ -81,6 +81,11 @@ class TokenManager {
     // Upstream rejected `token`: forget it if it is still the cached one, so the next get fetches.
     void invalidate(std::string_view account, std::string_view login, const Secret& token);
 
+    // The stored row of (account, login) was written by someone else (the daemon's /auth flow):
+    // read it now, so a login that needed authorization turns ready without waiting for a
+    // session. Unknown accounts and flows that store no per-login rows are ignored.
+    void stored_token_changed(std::string_view account, std::string_view login);
+
     // Every key seen so far, for /readyz.
     std::vector<TokenStatus> status() const;
     // Called after every completed fetch (success or final failure), for metrics.

@@ -12,6 +12,7 @@ import stat
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -42,10 +43,10 @@ scopes = {SCOPES}
     return text
 
 
-def bridge_for(rig, directory, accounts):
+def bridge_for(rig, directory, accounts, log_level=3):
     d = rig.dovecot
     return BridgeDaemon(directory, [("imaps", d.ports["imaps"], "implicit", rig.pki.ca_cert)],
-                        accounts)
+                        accounts, log_level=log_level)
 
 
 class AuthProcess:
@@ -290,5 +291,105 @@ def test_refresh_rotation_restart_and_revocation(rig_factory, tmp_path):
         assert state["token_state"] == "needs_authorization", state
         imap_login(bridge.port["imaps"], BOB)
         assert stored_rows(state_dir)[("alice", ALICE)]["refresh"] is None
+        # `mailbridge auth` repairs the login while the daemon runs: no restart, no reload.
+        code, out, err = authorize_with_code(short, bridge.process.config_path, "alice")
+        assert code == 0, out + err
+        imap_login(bridge.port["imaps"])
+        assert readyz_account(bridge, "alice", ALICE)["token_state"] == "valid"
     finally:
         assert bridge.stop() == 0
+
+
+def auth_page(bridge, account, login=None, method="GET", headers=None):
+    """The daemon's /auth/ACCOUNT answer as (status, JSON or text)."""
+    url = f"http://127.0.0.1:{bridge.health_port}/auth/{account}"
+    if login:
+        url += "?login=" + urllib.parse.quote(login)
+    request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None,
+                                     headers={"Accept": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            status, body = answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read().decode()
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
+
+
+def wait_for_phase(bridge, account, login, phases, timeout=40):
+    deadline = time.monotonic() + timeout
+    while True:
+        status, state = auth_page(bridge, account, login)
+        assert status == 200, state
+        if state["phase"] in phases:
+            return state
+        assert time.monotonic() < deadline, f"still {state} after {timeout} s"
+        time.sleep(0.2)
+
+
+def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
+    accounts = [user_account(rig, "alice", "authorization_code", "native", redirect_port=0),
+                user_account(rig, "dev", "device_code", "device", login=BOB),
+                account_block(rig, "robot", "robot@example.com", cc_email=ALICE)]
+    bridge = bridge_for(rig, tmp_path, accounts, log_level=5)
+    bridge.start()
+    try:
+        assert "mailbridge auth alice" in imap_login_refused(bridge.port["imaps"])
+        assert readyz_account(bridge, "alice", ALICE)["token_state"] == "needs_authorization"
+
+        # Nothing started yet; the HTML page offers a button that POSTs to the same page.
+        assert auth_page(bridge, "alice")[1] == {"account": "alice", "login": ALICE,
+                                                 "phase": "none"}
+        status, html = http_get(f"http://127.0.0.1:{bridge.health_port}/auth/alice")
+        assert status == 200 and '<form method="post"' in html, html
+        # Refusals: unknown account, an account without interactive flow, another site's page.
+        assert auth_page(bridge, "nosuch", method="POST")[0] == 404
+        status, answer = auth_page(bridge, "robot", method="POST")
+        assert status == 409 and "needs no interactive authorization" in answer["error"]
+        status, answer = auth_page(bridge, "alice", method="POST",
+                                   headers={"Origin": "http://evil.example"})
+        assert status == 403, answer
+        assert auth_page(bridge, "alice")[1]["phase"] == "none"
+
+        # Authorization code + PKCE, started by the daemon, finished in the "browser".
+        status, state = auth_page(bridge, "alice", method="POST")
+        assert status == 202 and state["phase"] in ("starting", "waiting_for_user"), state
+        state = wait_for_phase(bridge, "alice", ALICE, {"waiting_for_user", "failed"})
+        assert state["phase"] == "waiting_for_user", state
+        assert "code_challenge_method=S256" in state["url"]
+        # A second POST while it waits shows the same flow instead of starting another.
+        assert auth_page(bridge, "alice", method="POST")[1]["url"] == state["url"]
+        query = rig.oauth.complete_authorization(state["url"], ALICE, rig.users[ALICE])
+        with urllib.request.urlopen(query["location"], timeout=10) as answer:
+            assert b"Authorization received" in answer.read()
+        state = wait_for_phase(bridge, "alice", ALICE, {"authorized", "failed"})
+        assert state["phase"] == "authorized", state
+        # The daemon read the new row at once: ready before any client logs in.
+        assert readyz_account(bridge, "alice", ALICE)["token_state"] == "valid"
+        imap_login(bridge.port["imaps"])
+
+        # Device flow for another account, approved at the provider.
+        status, state = auth_page(bridge, "dev", BOB, method="POST")
+        assert status == 202, state
+        state = wait_for_phase(bridge, "dev", BOB, {"waiting_for_user", "failed"})
+        assert state.get("user_code"), state
+        rig.oauth.approve_device(state["user_code"], BOB)
+        state = wait_for_phase(bridge, "dev", BOB, {"authorized", "failed"}, timeout=60)
+        assert state["phase"] == "authorized", state
+        imap_login(bridge.port["imaps"], BOB)
+        status, html = http_get(f"http://127.0.0.1:{bridge.health_port}/auth/dev?login="
+                                + urllib.parse.quote(BOB))
+        assert status == 200 and "Authorized" in html
+    finally:
+        assert bridge.stop() == 0
+    rows = stored_rows(tmp_path / "state")
+    assert rows[("alice", ALICE)]["refresh"] and rows[("dev", BOB)]["refresh"]
+    assert_store_is_sealed(tmp_path / "state")
+    log = bridge.process.log()
+    assert "authorized from the health endpoint" in log
+    for row in rows.values():
+        for value in row.values():
+            if value:
+                assert value not in log
