@@ -1,6 +1,8 @@
 // The token store worker (see token_store_worker.h): a queue of jobs, one uv_work_t in flight.
 #include "bridge/oauth/token_store_worker.h"
 
+#include <spdlog/spdlog.h>
+
 namespace mb::oauth {
 
 struct TokenStoreWorker::Job {
@@ -28,12 +30,11 @@ struct TokenStoreWorker::Shared {
         }
         auto opened = store::TokenStore::open_in(state_dir, passphrase);
         if (!opened) return opened.error();
+        for (const auto& notice : opened->notices()) spdlog::warn("token store: {}", notice);
         store.emplace(std::move(*opened));
         return &*store;
     }
 };
-
-namespace {}  // namespace
 
 // One job in flight; owns the job and keeps the Shared alive until the after-work callback.
 struct Request {

@@ -393,3 +393,63 @@ def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
         for value in row.values():
             if value:
                 assert value not in log
+
+
+def test_kill_9_during_refreshes_leaves_a_usable_token_store(rig_factory, tmp_path):
+    """3-second tokens, four clients logging in without pause: refreshes and token writes never
+    stop; kill -9 lands among them. The store opens as it is, and no login needs authorizing."""
+    short = rig_factory(access_token_ttl=3)
+    accounts = [user_account(short, "alice", "authorization_code", "native", redirect_port=0),
+                account_block(short, "bob", BOB)]
+    bridge = bridge_for(short, tmp_path, accounts)
+    code, out, err = authorize_with_code(short, bridge.process.config_path, "alice")
+    assert code == 0, out + err
+    bridge.start()
+    stop = threading.Event()
+    failures = []
+
+    def client(user):
+        while not stop.is_set():
+            try:
+                imap_login(bridge.port["imaps"], user)
+            except Exception as error:  # the kill ends sessions mid-way; only count before it
+                if not stop.is_set():
+                    failures.append(repr(error))
+                return
+
+    threads = [threading.Thread(target=client, args=(user,), daemon=True)
+               for user in (ALICE, ALICE, BOB, BOB)]
+    for t in threads:
+        t.start()
+    refreshes_before = short.oauth.token_requests(short.oauth.clients["native"]["client_id"],
+                                                  "refresh_token")
+    deadline = time.monotonic() + 30
+    while short.oauth.token_requests(short.oauth.clients["native"]["client_id"],
+                                     "refresh_token") < refreshes_before + 3:
+        assert time.monotonic() < deadline, "no refreshes happened"
+        assert not failures, failures
+        time.sleep(0.1)
+    time.sleep(0.7)  # somewhere inside the refresh cycle
+    stop.set()
+    bridge.process.process.kill()
+    bridge.process.process.wait(10)
+    for t in threads:
+        t.join(20)
+    assert not failures, failures
+
+    state_dir = tmp_path / "state"
+    check = subprocess.run(["sqlite3", str(state_dir / "tokens.sqlite"), "PRAGMA integrity_check"],
+                           capture_output=True, text=True, timeout=10)
+    assert check.stdout.strip() == "ok", check
+    rows = stored_rows(state_dir)
+    assert rows[("alice", ALICE)]["refresh"] and rows[("bob", "")]["access"]
+    bridge.start()
+    try:
+        imap_login(bridge.port["imaps"])
+        imap_login(bridge.port["imaps"], BOB)
+        assert "was unusable" not in bridge.log()
+        assert sorted(p.name for p in state_dir.iterdir() if p.name.startswith("tokens.sqlite")
+                      and not p.name.endswith(("-wal", "-shm"))) == ["tokens.sqlite"]
+        assert readyz_account(bridge, "alice", ALICE)["token_state"] == "valid"
+    finally:
+        assert bridge.stop() == 0
