@@ -21,7 +21,8 @@ constexpr std::string_view kDeleteRange =
     "DELETE FROM messages WHERE mailbox_id = ?1 AND uid BETWEEN ?2 AND ?3";
 
 // ?16 is 1 when the update carries an envelope: then every envelope column is replaced (NIL
-// fields become NULL); otherwise they are kept.
+// fields become NULL); otherwise they are kept. A row that would not change is not rewritten
+// (clients re-fetch the same metadata often; an unchanged row costs a lookup, not a write).
 constexpr std::string_view kUpsertMessage = R"sql(
 INSERT INTO messages (mailbox_id, uidvalidity, uid, flags, rfc822_size, internaldate, modseq,
                       date, subject, from_addr, to_addr, cc_addr, message_id, in_reply_to,
@@ -40,6 +41,15 @@ ON CONFLICT (mailbox_id, uidvalidity, uid) DO UPDATE SET
     message_id = CASE WHEN ?16 THEN excluded.message_id ELSE message_id END,
     in_reply_to = CASE WHEN ?16 THEN excluded.in_reply_to ELSE in_reply_to END,
     envelope = CASE WHEN ?16 THEN excluded.envelope ELSE envelope END
+WHERE flags IS NOT COALESCE(excluded.flags, flags)
+   OR rfc822_size IS NOT COALESCE(excluded.rfc822_size, rfc822_size)
+   OR internaldate IS NOT COALESCE(excluded.internaldate, internaldate)
+   OR modseq IS NOT COALESCE(excluded.modseq, modseq)
+   OR (?16 AND (envelope IS NOT excluded.envelope OR date IS NOT excluded.date
+                OR subject IS NOT excluded.subject OR from_addr IS NOT excluded.from_addr
+                OR to_addr IS NOT excluded.to_addr OR cc_addr IS NOT excluded.cc_addr
+                OR message_id IS NOT excluded.message_id
+                OR in_reply_to IS NOT excluded.in_reply_to))
 )sql";
 
 std::int64_t unix_now() {
@@ -63,6 +73,12 @@ std::optional<T> optional_as(const std::optional<std::int64_t>& value) {
 
 Result<CacheStore> CacheStore::open(const std::filesystem::path& file, Database::Options options) {
     auto database = Database::open(file, cache_schema(), options);
+    if (!database) return database.error();
+    return CacheStore(std::move(*database));
+}
+
+Result<CacheStore> CacheStore::open_read_only(const std::filesystem::path& file) {
+    auto database = Database::open_read_only(file, cache_schema());
     if (!database) return database.error();
     return CacheStore(std::move(*database));
 }

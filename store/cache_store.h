@@ -60,6 +60,8 @@ class CacheStore {
   public:
     static Result<CacheStore> open(const std::filesystem::path& file,
                                    Database::Options options = {});
+    // Read-only (see Database::open_read_only): for listings beside a running daemon.
+    static Result<CacheStore> open_read_only(const std::filesystem::path& file);
 
     const Database& database() const { return *database_; }
 

@@ -2,6 +2,8 @@
 // worker takes a batch under the lock and writes it outside it.
 #include "store/cache_writer.h"
 
+#include <algorithm>
+
 namespace mb::store {
 
 CacheWriter::CacheWriter(CacheStore store, Options options)
@@ -25,7 +27,7 @@ bool CacheWriter::try_submit(CacheUpdate update) {
         wake_.notify_one();
         return false;
     }
-    queue_.push_back(std::move(update));
+    queue_.push_back(Queued{std::move(update), Clock::now()});
     if (queue_.size() == 1 || queue_.size() >= options_.max_batch) wake_.notify_one();
     return true;
 }
@@ -67,7 +69,7 @@ void CacheWriter::run() {
             if (stopping_) break;
             continue;
         }
-        std::vector<CacheUpdate> batch;
+        std::vector<Queued> batch;
         const std::size_t take = std::min(queue_.size(), options_.max_batch);
         batch.reserve(take);
         for (std::size_t i = 0; i < take; ++i) {
@@ -87,9 +89,9 @@ void CacheWriter::run() {
     idle_.notify_all();
 }
 
-void CacheWriter::write_batch(std::vector<CacheUpdate>& batch, std::set<StaleKey>& stale,
+void CacheWriter::write_batch(std::vector<Queued>& batch, std::set<StaleKey>& stale,
                               bool stale_all) {
-    const auto started = std::chrono::steady_clock::now();
+    const auto started = Clock::now();
     std::uint64_t applied = 0;
     std::uint64_t failed = 0;
     std::optional<std::string> error;
@@ -98,8 +100,8 @@ void CacheWriter::write_batch(std::vector<CacheUpdate>& batch, std::set<StaleKey
         failed = batch.size();
         error = "cache write transaction could not start: " + begun.error().message;
     } else {
-        for (const CacheUpdate& update : batch) {
-            if (auto done = store_.apply(update); done) {
+        for (const Queued& queued : batch) {
+            if (auto done = store_.apply(queued.update); done) {
                 ++applied;
             } else {
                 ++failed;
@@ -120,10 +122,24 @@ void CacheWriter::write_batch(std::vector<CacheUpdate>& batch, std::set<StaleKey
             error = "cache write transaction failed: " + committed.error().message;
         }
     }
-    const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-            .count();
+    const auto committed = Clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(committed - started).count();
     std::lock_guard lock(mutex_);
+    if (applied > 0) {
+        std::map<std::string, double> worst;
+        for (const Queued& queued : batch) {
+            const std::string& account = owner_of(queued.update).account;
+            const double waited =
+                std::chrono::duration<double, std::milli>(committed - queued.submitted).count();
+            double& slot = worst[account];
+            slot = std::max(slot, waited);
+            auto& latency = stats_.accounts[account];
+            ++latency.updates;
+            total_account_ms_[account] += waited;
+            latency.average_ms = total_account_ms_[account] / static_cast<double>(latency.updates);
+        }
+        for (const auto& [account, waited] : worst) stats_.accounts[account].last_ms = waited;
+    }
     stats_.applied += applied;
     stats_.failed += failed;
     if (error) stats_.last_error = std::move(error);

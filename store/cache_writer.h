@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -37,13 +38,22 @@ class CacheWriter {
     };
 
     struct Stats {
-        std::uint64_t applied = 0;              // updates written
-        std::uint64_t dropped = 0;              // updates refused because the queue was full
-        std::uint64_t failed = 0;               // updates or batches SQLite refused
-        std::uint64_t batches = 0;              // committed transactions
-        std::size_t queued = 0;                 // waiting now
-        double last_batch_ms = 0;               // latency of the last transaction
-        double average_batch_ms = 0;            // over all transactions
+        std::uint64_t applied = 0;    // updates written
+        std::uint64_t dropped = 0;    // updates refused because the queue was full
+        std::uint64_t failed = 0;     // updates or batches SQLite refused
+        std::uint64_t batches = 0;    // committed transactions
+        std::size_t queued = 0;       // waiting now
+        double last_batch_ms = 0;     // latency of the last transaction
+        double average_batch_ms = 0;  // over all transactions
+        // Per account: milliseconds from try_submit() to the commit that made an update durable
+        // (queue wait + transaction): the worst of the account's newest batch, and the average
+        // over all its applied updates.
+        struct AccountLatency {
+            double last_ms = 0;
+            double average_ms = 0;
+            std::uint64_t updates = 0;
+        };
+        std::map<std::string, AccountLatency> accounts;
         std::optional<std::string> last_error;  // for the caller's log
     };
 
@@ -67,20 +77,26 @@ class CacheWriter {
     using StaleKey = std::tuple<std::string, std::string, std::string>;  // account, login, mailbox
 
     void run();
-    void write_batch(std::vector<CacheUpdate>& batch, std::set<StaleKey>& stale, bool stale_all);
+    using Clock = std::chrono::steady_clock;
+    struct Queued {
+        CacheUpdate update;
+        Clock::time_point submitted;
+    };
+    void write_batch(std::vector<Queued>& batch, std::set<StaleKey>& stale, bool stale_all);
 
     CacheStore store_;
     Options options_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::condition_variable idle_;
-    std::deque<CacheUpdate> queue_;
+    std::deque<Queued> queue_;
     std::set<StaleKey> stale_;
     bool stale_all_ = false;
     bool stopping_ = false;
     bool busy_ = false;
     Stats stats_;
     double total_batch_ms_ = 0;
+    std::map<std::string, double> total_account_ms_;
     std::thread worker_;
 };
 

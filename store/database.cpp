@@ -185,6 +185,47 @@ Result<Database> Database::open(const fs::path& file, const Schema& schema, Opti
                       "the directory's permissions");
 }
 
+Result<Database> Database::open_read_only(const fs::path& file, const Schema& schema,
+                                          std::chrono::milliseconds busy_timeout) {
+    std::error_code ec;
+    if (!fs::exists(file, ec))
+        return make_error("the " + schema.name + " database " + file.string() + " does not exist");
+    if (!looks_like_sqlite(file))
+        return make_error(file.string() +
+                          " is not an SQLite database; the daemon moves it aside and starts a "
+                          "new one at its next start");
+    sqlite3* db = nullptr;
+    const int rc =
+        sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+        std::string reason = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+        sqlite3_close_v2(db);
+        return make_error("cannot open " + file.string() + " for reading: " + reason);
+    }
+    Database database(db, file);
+    sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+    if (auto query_only = database.exec("PRAGMA query_only = ON"); !query_only)
+        return query_only.error();
+    auto kind = classify(db, schema);
+    if (!kind) return make_error("cannot read " + file.string() + ": " + kind.error().message);
+    if (*kind != FileKind::Ours)
+        return make_error(file.string() + " does not hold a mailbridge " + schema.name +
+                          (*kind == FileKind::Empty ? " yet" : "") +
+                          "; check state_dir in the configuration");
+    auto version = schema_version(db);
+    if (!version)
+        return make_error("cannot read " + file.string() + ": " + version.error().message);
+    if (*version < schema.version())
+        return make_error(file.string() + " has schema version " + std::to_string(*version) +
+                          "; this mailbridge reads version " + std::to_string(schema.version()) +
+                          " — start the daemon once to migrate it");
+    if (*version > schema.version())
+        return make_error(file.string() + " has schema version " + std::to_string(*version) +
+                          ", newer than this mailbridge (" + std::to_string(schema.version()) +
+                          ") understands; upgrade mailbridge");
+    return database;
+}
+
 Database::Database(Database&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       file_(std::move(other.file_)),

@@ -30,6 +30,12 @@ class Database {
     static Result<Database> open(const std::filesystem::path& file, const Schema& schema) {
         return open(file, schema, Options{});
     }
+    // For readers beside the daemon (the CLI): opens an existing file read-only (query_only),
+    // never creates, migrates or moves anything; a file that is not ours, not at this schema
+    // version, or not SQLite at all is an error saying what to do.
+    static Result<Database> open_read_only(
+        const std::filesystem::path& file, const Schema& schema,
+        std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(5000));
 
     Database(Database&& other) noexcept;
     Database& operator=(Database&& other) noexcept;

@@ -172,9 +172,8 @@ int cache_command(const std::filesystem::path& config_path, const std::string& a
                   << " does not exist); the daemon creates it when it first runs\n";
         return kExitRuntimeFailure;
     }
-    store::Database::Options options;
-    options.check_integrity = false;  // never move the running daemon's file aside
-    auto cache = store::CacheStore::open(file, options);
+    // Read-only: never migrates, rewrites or moves aside the running daemon's file.
+    auto cache = store::CacheStore::open_read_only(file);
     if (!cache) {
         std::cerr << "cache: cannot open " << file.string() << ": " << cache.error().message
                   << "\n";

@@ -104,8 +104,10 @@ void CacheService::report_writer() {
                      stats.last_error.value_or("no detail"));
     reported_dropped_ = stats.dropped;
     reported_failed_ = stats.failed;
-    metrics_.cache_writes(stats.last_batch_ms / 1000, stats.average_batch_ms / 1000,
-                          stats.applied, stats.dropped, stats.queued);
+    metrics_.cache_writes(stats.last_batch_ms / 1000, stats.average_batch_ms / 1000, stats.applied,
+                          stats.dropped, stats.queued);
+    for (const auto& [account, latency] : stats.accounts)
+        metrics_.cache_account_writes(account, latency.last_ms / 1000, latency.average_ms / 1000);
     spdlog::debug(
         "metadata cache: {} update(s) applied in {} batch(es), last batch {:.1f} ms, average "
         "{:.1f} ms, {} queued",

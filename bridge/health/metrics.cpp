@@ -16,6 +16,7 @@ constexpr std::string_view kTokenRefreshes = "mailbridge_token_refreshes_total";
 constexpr std::string_view kConnectSeconds = "mailbridge_upstream_connect_seconds";
 constexpr std::string_view kCacheRows = "mailbridge_cache_rows";
 constexpr std::string_view kCacheWriteSeconds = "mailbridge_cache_write_seconds";
+constexpr std::string_view kCacheBatchSeconds = "mailbridge_cache_batch_seconds";
 constexpr std::string_view kCacheUpdates = "mailbridge_cache_updates";
 constexpr std::string_view kCacheQueued = "mailbridge_cache_queued_updates";
 constexpr std::string_view kProxyConnects = "mailbridge_proxy_connects_total";
@@ -50,6 +51,10 @@ Metrics::Metrics() {
     registry_.add_gauge(std::string(kCacheRows), "Rows in the metadata cache, per account.",
                         {"account"});
     registry_.add_gauge(std::string(kCacheWriteSeconds),
+                        "Seconds from a cache update's submission to its commit, per account: "
+                        "stat=last (worst of the newest batch) | average (over all its updates).",
+                        {"account", "stat"});
+    registry_.add_gauge(std::string(kCacheBatchSeconds),
                         "Seconds the cache writer spent on a batch (its transaction); one writer "
                         "serves every account. stat=last|average.",
                         {"stat"});
@@ -70,11 +75,17 @@ Metrics::Metrics() {
 
 void Metrics::cache_writes(double last_batch_seconds, double average_batch_seconds,
                            std::uint64_t applied, std::uint64_t dropped, std::size_t queued) {
-    registry_.set(kCacheWriteSeconds, labels("last"), last_batch_seconds);
-    registry_.set(kCacheWriteSeconds, labels("average"), average_batch_seconds);
+    registry_.set(kCacheBatchSeconds, labels("last"), last_batch_seconds);
+    registry_.set(kCacheBatchSeconds, labels("average"), average_batch_seconds);
     registry_.set(kCacheUpdates, labels("applied"), static_cast<double>(applied));
     registry_.set(kCacheUpdates, labels("dropped"), static_cast<double>(dropped));
     registry_.set(kCacheQueued, labels(), static_cast<double>(queued));
+}
+
+void Metrics::cache_account_writes(std::string_view account, double last_seconds,
+                                   double average_seconds) {
+    registry_.set(kCacheWriteSeconds, labels(account, "last"), last_seconds);
+    registry_.set(kCacheWriteSeconds, labels(account, "average"), average_seconds);
 }
 
 void Metrics::add_proxy(std::string_view proxy) {

@@ -42,6 +42,10 @@ class Metrics {
     // and dropped so far, and updates waiting.
     void cache_writes(double last_batch_seconds, double average_batch_seconds,
                       std::uint64_t applied, std::uint64_t dropped, std::size_t queued);
+    // An account's cache write latency (submission to commit): its newest batch's worst, and
+    // the average over its updates.
+    void cache_account_writes(std::string_view account, double last_seconds,
+                              double average_seconds);
     // Zero-valued series for a configured [[proxy]].
     void add_proxy(std::string_view proxy);
     // A tunnel through `proxy` was opened (with the time it took) or failed.

@@ -376,8 +376,13 @@ def test_metrics_report_the_cached_rows(rig, bridge):
     metrics = bridge.metrics()
     applied = re.search(r'^mailbridge_cache_updates\{result="applied"\} (\d+)', metrics, re.M)
     assert applied and int(applied.group(1)) >= len(rig.seeded)
-    latency = re.search(r'^mailbridge_cache_write_seconds\{stat="average"\} ([0-9.e+-]+)', metrics, re.M)
-    assert latency and float(latency.group(1)) > 0
+    for stat in ("last", "average"):
+        latency = re.search(r'^mailbridge_cache_write_seconds\{account="alice",stat="%s"\} '
+                            r'([0-9.e+-]+)' % stat, metrics, re.M)
+        assert latency and float(latency.group(1)) > 0, metrics
+    batch = re.search(r'^mailbridge_cache_batch_seconds\{stat="average"\} ([0-9.e+-]+)', metrics,
+                      re.M)
+    assert batch and float(batch.group(1)) > 0
     assert re.search(r'^mailbridge_cache_queued_updates \d+', metrics, re.M)
 
 

@@ -60,6 +60,30 @@ TEST(CacheWriter, AppliesUpdatesInBatchesAndDrainsOnStop) {
     EXPECT_EQ(count(reader), 1000u);
 }
 
+TEST(CacheWriter, ReportsWriteLatencyPerAccount) {
+    testing::TempDir temp;
+    CacheWriter writer(open_store(temp.path() / "cache.db"),
+                       {10000, 100, std::chrono::milliseconds(20), 16});
+    for (std::uint32_t uid = 1; uid <= 300; ++uid) ASSERT_TRUE(writer.try_submit(upsert(uid)));
+    MessageUpdate message;
+    message.uid = 1;
+    message.flags = "\\Flagged";
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(writer.try_submit(
+            update::UpsertMessage{Owner{"sales", "bob@example.com"}, "INBOX", 3, message}));
+    writer.flush();
+    const auto stats = writer.stats();
+    ASSERT_EQ(stats.accounts.size(), 2u);
+    const auto& corp = stats.accounts.at("corp");
+    const auto& sales = stats.accounts.at("sales");
+    EXPECT_EQ(corp.updates, 300u);
+    EXPECT_EQ(sales.updates, 5u);
+    EXPECT_GT(corp.average_ms, 0.0);
+    EXPECT_GT(sales.last_ms, 0.0);
+    EXPECT_GT(corp.last_ms, 0.0);
+    EXPECT_LT(corp.average_ms, 10'000.0);
+}
+
 TEST(CacheWriter, FullQueueDropsAndMarksTheMailboxStale) {
     testing::TempDir temp;
     const auto file = temp.path() / "cache.db";

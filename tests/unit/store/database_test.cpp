@@ -206,3 +206,70 @@ TEST(Database, ReportsAnUncreatableDirectory) {
 
 }  // namespace
 }  // namespace mb::store
+
+namespace mb::store {
+namespace {
+
+// Read-only opening (the CLI beside a running daemon) never changes or moves the file.
+TEST(DatabaseReadOnly, ReadsAnUpToDateFileAndRefusesWrites) {
+    testing::TempDir temp;
+    const fs::path file = temp.path() / "cache.db";
+    {
+        auto db = Database::open(file, cache_schema());
+        ASSERT_TRUE(db.ok());
+        ASSERT_TRUE(db->exec("INSERT INTO logins (account, login) VALUES ('a', 'b')").ok());
+    }
+    auto db = Database::open_read_only(file, cache_schema());
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    auto rows = Statement::prepare(db->handle(), "SELECT COUNT(*) FROM logins");
+    ASSERT_TRUE(rows->step().ok());
+    EXPECT_EQ(rows->int64(0), 1);
+    EXPECT_FALSE(db->exec("INSERT INTO logins (account, login) VALUES ('c', 'd')").ok());
+}
+
+TEST(DatabaseReadOnly, ExplainsEveryFileItWillNotRead) {
+    testing::TempDir temp;
+    const fs::path missing = temp.path() / "missing.db";
+    auto none = Database::open_read_only(missing, cache_schema());
+    ASSERT_FALSE(none.ok());
+    EXPECT_NE(none.error().message.find("does not exist"), std::string::npos);
+    EXPECT_FALSE(fs::exists(missing));
+
+    const fs::path text = temp.path() / "cache.db";
+    { std::ofstream(text) << "this is not a database, just text long enough to be judged\n"; }
+    auto garbage = Database::open_read_only(text, cache_schema());
+    ASSERT_FALSE(garbage.ok());
+    EXPECT_NE(garbage.error().message.find("not an SQLite database"), std::string::npos);
+    EXPECT_TRUE(moved_files(temp.path(), "corrupt").empty());
+    fs::remove(text);
+
+    {
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(text.c_str(), &raw), SQLITE_OK);
+        ASSERT_TRUE(exec(raw, "CREATE TABLE users (name TEXT)").ok());
+        sqlite3_close(raw);
+    }
+    auto foreign = Database::open_read_only(text, cache_schema());
+    ASSERT_FALSE(foreign.ok());
+    EXPECT_NE(foreign.error().message.find("does not hold a mailbridge metadata cache"),
+              std::string::npos)
+        << foreign.error().message;
+    EXPECT_TRUE(moved_files(temp.path(), "foreign").empty());
+    fs::remove(text);
+
+    {
+        auto old = Database::open(
+            text, Schema{"metadata cache", {cache_schema().steps[0]}, cache_schema().own_tables});
+        ASSERT_TRUE(old.ok());
+    }
+    auto older = Database::open_read_only(text, cache_schema());
+    ASSERT_FALSE(older.ok());
+    EXPECT_NE(older.error().message.find("start the daemon once to migrate it"), std::string::npos);
+    auto reopened = Database::open_read_only(
+        text, Schema{"metadata cache", {cache_schema().steps[0]}, cache_schema().own_tables});
+    ASSERT_TRUE(reopened.ok());
+    EXPECT_EQ(*schema_version(reopened->handle()), 1);  // not migrated
+}
+
+}  // namespace
+}  // namespace mb::store
