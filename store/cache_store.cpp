@@ -269,6 +269,10 @@ Result<void> CacheStore::rename_mailbox(const Owner& owner, std::string_view fro
         if (auto dropped = delete_mailbox(owner, from); !dropped) return dropped;
         return delete_mailbox(owner, to);
     }
+    // RENAME moves the inferiors too (a/x → b/x). The hierarchy delimiter is not known here, so
+    // the cache forgets every "from/…" and "from.…" mailbox: dropping a row is never wrong, keeping
+    // one under its old name would be.
+    if (auto inferiors = forget_inferiors(owner, from); !inferiors) return inferiors;
     auto source = find_mailbox(owner, from, false);
     if (!source) return source.error();
     if (!*source) return {};
@@ -277,6 +281,23 @@ Result<void> CacheStore::rename_mailbox(const Owner& owner, std::string_view fro
         Statement::prepare(database_->handle(), "UPDATE mailboxes SET name = ?2 WHERE id = ?1");
     if (!rename) return rename.error();
     return rename->bind(1, (*source)->id).bind_blob(2, canonical_name(to)).run();
+}
+
+Result<void> CacheStore::forget_inferiors(const Owner& owner, std::string_view mailbox) {
+    auto login = login_id(owner, false);
+    if (!login) return login.error();
+    if (!*login) return {};
+    auto remove = Statement::prepare(database_->handle(),
+                                     "DELETE FROM mailboxes WHERE login_id = ?1 AND "
+                                     "(substr(name, 1, ?2) = ?3 OR substr(name, 1, ?2) = ?4)");
+    if (!remove) return remove.error();
+    const std::string slash = std::string(mailbox) + "/";
+    const std::string dot = std::string(mailbox) + ".";
+    return remove->bind(1, **login)
+        .bind(2, static_cast<std::int64_t>(slash.size()))
+        .bind_blob(3, slash)
+        .bind_blob(4, dot)
+        .run();
 }
 
 Result<void> CacheStore::delete_mailbox(const Owner& owner, std::string_view mailbox) {

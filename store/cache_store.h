@@ -101,6 +101,8 @@ class CacheStore {
     explicit CacheStore(Database database)
         : database_(std::make_unique<Database>(std::move(database))) {}
     Result<Statement*> statement(Statement& slot, std::string_view sql);
+    // Drops the cached "mailbox/…" and "mailbox.…" mailboxes of the owner (RENAME moved them).
+    Result<void> forget_inferiors(const Owner& owner, std::string_view mailbox);
     Result<std::optional<std::int64_t>> login_id(const Owner& owner, bool create);
     Result<std::optional<MailboxRow>> find_mailbox(const Owner& owner, std::string_view mailbox,
                                                    bool create);

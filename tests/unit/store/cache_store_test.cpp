@@ -203,6 +203,20 @@ TEST_F(CacheStoreTest, RenameAndDeleteMailboxes) {
     EXPECT_EQ((*boxes)[0].messages, 1u);
 }
 
+TEST_F(CacheStoreTest, RenameForgetsInferiorsButNotSiblingsOrOtherLogins) {
+    put(kAlice, "Projects", 1);
+    put(kAlice, "Projects/2025", 2);
+    put(kAlice, "Projects.old", 3);
+    put(kAlice, "ProjectsX", 4);
+    put(kBob, "Projects/2025", 5);
+    ASSERT_TRUE(store().rename_mailbox(kAlice, "Projects", "Archive").ok());
+    EXPECT_EQ(uids(kAlice, "Archive"), (std::vector<std::uint32_t>{1}));
+    EXPECT_TRUE(uids(kAlice, "Projects/2025").empty());
+    EXPECT_TRUE(uids(kAlice, "Projects.old").empty());
+    EXPECT_EQ(uids(kAlice, "ProjectsX"), (std::vector<std::uint32_t>{4}));
+    EXPECT_EQ(uids(kBob, "Projects/2025"), (std::vector<std::uint32_t>{5}));
+}
+
 TEST_F(CacheStoreTest, ApplyDispatchesEveryUpdateKind) {
     MessageUpdate message;
     message.uid = 4;
