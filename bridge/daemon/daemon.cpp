@@ -20,6 +20,7 @@
 #include "bridge/daemon/cache_service.h"
 #include "bridge/daemon/config_reloader.h"
 #include "bridge/daemon/server_listener.h"
+#include "bridge/daemon/systemd_notifier.h"
 #include "bridge/health/health_server.h"
 #include "bridge/health/metrics.h"
 #include "bridge/log/log.h"
@@ -142,6 +143,8 @@ class Daemon {
         spdlog::info("mailbridge {} running with {} ({} server(s), {} account(s))",
                      MAILBRIDGE_VERSION, config_path_.string(), config_->servers.size(),
                      config_->accounts.size());
+        notifier_.ready(status_text());
+        start_status_timer();
         uv_run(&loop_, UV_RUN_DEFAULT);
         if (cache_) cache_->stop();
         spdlog::info("mailbridge stopped");
@@ -163,14 +166,46 @@ class Daemon {
     void on_signal(int signum) {
         if (signum == SIGHUP) {
             spdlog::info("SIGHUP: reloading {}", config_path_.string());
-            reloader_->request(
-                [this](config::LoadResult result) { apply_reload(std::move(result)); });
+            notifier_.reloading();
+            reloader_->request([this](config::LoadResult result) {
+                apply_reload(std::move(result));
+                if (!stopping_) notifier_.ready(status_text());
+            });
             return;
         }
         if (stopping_) return;
         spdlog::info("{}: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+        notifier_.stopping();
         stopping_ = true;
+        status_timer_.close();
         stop_everything();
+    }
+
+    // One line for systemd's STATUS= (shown by systemctl status).
+    std::string status_text() const {
+        std::size_t listening = 0;
+        for (const auto& listener : listeners_) listening += listener->listening() ? 1 : 0;
+        return std::to_string(active_sessions_) + " session(s) open, " + std::to_string(listening) +
+               " of " + std::to_string(listeners_.size()) + " listener(s) up";
+    }
+
+    // Under systemd: STATUS= every 5 s when the text changed.
+    void start_status_timer() {
+        if (!notifier_.enabled()) return;
+        status_timer_.open([this](uv_timer_t* t) { return uv_timer_init(&loop_, t); });
+        status_timer_.get()->data = this;
+        uv_timer_start(
+            status_timer_.get(),
+            [](uv_timer_t* t) {
+                if (!t->data) return;
+                auto* self = static_cast<Daemon*>(t->data);
+                std::string text = self->status_text();
+                if (text == self->last_status_) return;
+                self->notifier_.status(text);
+                self->last_status_ = std::move(text);
+            },
+            5000, 5000);
+        uv_unref(reinterpret_cast<uv_handle_t*>(status_timer_.get()));
     }
 
     void apply_reload(config::LoadResult result) {
@@ -442,6 +477,9 @@ class Daemon {
     std::unique_ptr<ConfigReloader> reloader_;
     net::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;
     net::UvHandle<uv_timer_t> grace_timer_;
+    SystemdNotifier notifier_;  // sd_notify when NOTIFY_SOCKET is set
+    net::UvHandle<uv_timer_t> status_timer_;
+    std::string last_status_;
     uint64_t grace_deadline_ = 0;
     std::unique_ptr<oauth::TokenManager> tokens_;
     std::shared_ptr<const config::Config> shared_config_;
