@@ -12,6 +12,7 @@
 #include "bridge/cli/cache_command.h"
 #include "bridge/cli/exit_codes.h"
 #include "bridge/cli/hash_password_command.h"
+#include "bridge/cli/status_command.h"
 #include "bridge/cli/version_command.h"
 #include "bridge/config/config_loader.h"
 #include "bridge/daemon/daemon.h"
@@ -80,6 +81,12 @@ int run(int argc, char** argv) {
     auth_cmd->add_option("--timeout", auth_timeout, "seconds to wait for the redirect (300)")
         ->check(CLI::Range(1, 3600));
 
+    auto* status_cmd =
+        app.add_subcommand("status", "ask the running daemon how it is and print a table");
+    bool status_json = false;
+    status_cmd->add_flag("--json", status_json, "print the daemon's report as JSON");
+    status_cmd->add_option("--config", config_path, "configuration file (TOML)")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -92,6 +99,7 @@ int run(int argc, char** argv) {
         return kExitOk;
     }
     if (*hash_cmd) return hash_password_command();
+    if (*status_cmd) return status_command(config_path, status_json);
     if (*cache_cmd) return cache_command(config_path, cache_account, cache_mailbox, cache_login);
     if (*auth_cmd)
         return auth_command(config_path, auth_account, auth_login,

@@ -152,7 +152,9 @@ void CacheService::count_rows() {
                 return;
             }
             std::set<std::string> seen;
+            service.rows_.clear();
             for (const auto& row : counting->rows) {
+                service.rows_[row.account] += static_cast<std::int64_t>(row.messages);
                 service.metrics_.cache_rows(row.account, static_cast<std::int64_t>(row.messages));
                 seen.insert(row.account);
             }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -41,6 +42,8 @@ class CacheService {
     ~CacheService();
 
     store::CacheWriter& writer() { return *writer_; }
+    // Messages cached per account, as of the last count (every metrics interval).
+    const std::map<std::string, std::int64_t>& rows() const { return rows_; }
     const std::filesystem::path& file() const { return file_; }
 
     // Stops the metrics timer (on the loop, so that the loop can end); sessions may still write.
@@ -58,6 +61,7 @@ class CacheService {
     void report_writer();
 
     uv_loop_t* loop_;
+    std::map<std::string, std::int64_t> rows_;
     std::filesystem::path file_;
     health::Metrics& metrics_;
     std::unique_ptr<store::CacheWriter> writer_;

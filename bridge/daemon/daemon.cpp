@@ -112,6 +112,7 @@ class Daemon {
             spdlog::error("{}", prepared.error().message);
             return kExitRuntimeFailure;
         }
+        started_ms_ = uv_now(&loop_);
         for (const auto& server : config_->servers) metrics_.add_server(server.name);
         for (const auto& account : config_->accounts) metrics_.add_account(account.name);
         for (const auto& proxy : config_->proxies) metrics_.add_proxy(proxy.name);
@@ -380,7 +381,26 @@ class Daemon {
                                         : server.protocol == config::Protocol::pop3 ? "pop3"
                                                                                     : "smtp",
                                         server.listen.to_string(), listener->listening(),
-                                        listener->error()});
+                                        listener->error(), server.upstream.to_string(),
+                                        listener->session_count()});
+        }
+        report.version = MAILBRIDGE_VERSION;
+        report.uptime_seconds = static_cast<std::int64_t>((uv_now(&loop_) - started_ms_) / 1000);
+        report.cache_enabled = cache_ != nullptr;
+        if (cache_) {
+            const auto writes = cache_->writer().stats();
+            std::map<std::string, health::CacheAccountState> by_account;
+            for (const auto& [account, rows] : cache_->rows()) {
+                by_account[account].account = account;
+                by_account[account].rows = rows;
+            }
+            for (const auto& [account, latency] : writes.accounts) {
+                auto& state = by_account[account];
+                state.account = account;
+                state.write_last_seconds = latency.last_ms / 1000;
+                state.write_average_seconds = latency.average_ms / 1000;
+            }
+            for (auto& [account, state] : by_account) report.cache.push_back(std::move(state));
         }
         for (const auto& proxy : config_->proxies) {
             health::ProxyState state;
@@ -480,6 +500,7 @@ class Daemon {
     SystemdNotifier notifier_;  // sd_notify when NOTIFY_SOCKET is set
     net::UvHandle<uv_timer_t> status_timer_;
     std::string last_status_;
+    std::uint64_t started_ms_ = 0;  // uv_now at start, for uptime
     uint64_t grace_deadline_ = 0;
     std::unique_ptr<oauth::TokenManager> tokens_;
     std::shared_ptr<const config::Config> shared_config_;

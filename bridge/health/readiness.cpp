@@ -41,7 +41,9 @@ void to_json(nlohmann::ordered_json& out, const ListenerState& listener) {
                                  {"protocol", listener.protocol},
                                  {"address", listener.address},
                                  {"up", listener.up},
-                                 {"error", text_or_null(listener.error)}};
+                                 {"error", text_or_null(listener.error)},
+                                 {"upstream", listener.upstream},
+                                 {"sessions", listener.sessions}};
 }
 
 void to_json(nlohmann::ordered_json& out, const AccountState& account) {
@@ -68,11 +70,23 @@ void to_json(nlohmann::ordered_json& out, const ProxyState& proxy) {
         {"last_error", text_or_null(proxy.last_error)}};
 }
 
+void to_json(nlohmann::ordered_json& out, const CacheAccountState& cache) {
+    out = nlohmann::ordered_json{{"account", cache.account},
+                                 {"rows", cache.rows},
+                                 {"write_last_seconds", optional_or_null(cache.write_last_seconds)},
+                                 {"write_average_seconds",
+                                  optional_or_null(cache.write_average_seconds)}};
+}
+
 void to_json(nlohmann::ordered_json& out, const ReadinessReport& report) {
     out = nlohmann::ordered_json{{"ready", report.ready()},
+                                 {"version", report.version},
+                                 {"uptime_seconds", report.uptime_seconds},
                                  {"listeners", report.listeners},
                                  {"accounts", report.accounts},
-                                 {"proxies", report.proxies}};
+                                 {"proxies", report.proxies},
+                                 {"cache", {{"enabled", optional_or_null(report.cache_enabled)},
+                                            {"accounts", report.cache}}}};
 }
 
 std::string to_json_text(const ReadinessReport& report) {

@@ -38,6 +38,8 @@ struct ListenerState {
     std::string address;   // "127.0.0.1:1143"
     bool up = false;
     std::string error;  // why it is down ("" = none)
+    std::string upstream;      // "outlook.office365.com:993"
+    std::size_t sessions = 0;  // open now
 };
 
 // One entry per account, or per account and login for tokens that belong to one login.
@@ -61,7 +63,19 @@ struct ProxyState {
     std::string last_error;                        // "" = none; never a secret
 };
 
+// What the metadata cache holds for an account and how fast its writes are.
+struct CacheAccountState {
+    std::string account;
+    std::int64_t rows = 0;                         // messages, as of the last count
+    std::optional<double> write_last_seconds;      // submission to commit, newest batch
+    std::optional<double> write_average_seconds;   // over all the account's updates
+};
+
 struct ReadinessReport {
+    std::string version;                  // of the daemon
+    std::int64_t uptime_seconds = 0;
+    std::optional<bool> cache_enabled;    // null: not reported
+    std::vector<CacheAccountState> cache;
     std::vector<ListenerState> listeners;
     std::vector<AccountState> accounts;
     std::vector<ProxyState> proxies;

@@ -453,3 +453,40 @@ def test_kill_9_during_refreshes_leaves_a_usable_token_store(rig_factory, tmp_pa
         assert readyz_account(bridge, "alice", ALICE)["token_state"] == "valid"
     finally:
         assert bridge.stop() == 0
+
+
+def test_status_command_with_a_ready_and_an_unauthorized_account(rig, tmp_path):
+    accounts = [user_account(rig, "alice", "authorization_code", "native", redirect_port=0),
+                account_block(rig, "bob", BOB)]
+    bridge = bridge_for(rig, tmp_path, accounts)
+    config = bridge.process.config_path
+    bridge.start()
+    try:
+        imap_login(bridge.port["imaps"], BOB)
+        assert "mailbridge auth alice" in imap_login_refused(bridge.port["imaps"])
+        table = subprocess.run([BINARY, "status", "--config", str(config)], capture_output=True,
+                               text=True, timeout=30)
+        assert table.returncode == 1, table.stdout + table.stderr
+        out = table.stdout
+        assert f"at 127.0.0.1:{bridge.health_port}" in out and "NOT READY" in out, out
+        assert re.search(r"^imaps\s+imap\s+127\.0\.0\.1:\d+\s+127\.0\.0\.1:\d+\s+0\s+up$", out,
+                         re.M), out
+        assert re.search(r"^alice\s+alice@example\.com\s+needs authorization\s+-\s+", out, re.M), out
+        assert re.search(r"^bob\s+\(all logins\)\s+ready\s+\d+m\s+ok, \d+s ago", out, re.M), out
+        assert re.search(r"^CACHE\s+ROWS", out, re.M), out
+
+        as_json = subprocess.run([BINARY, "status", "--json", "--config", str(config)],
+                                 capture_output=True, text=True, timeout=30)
+        assert as_json.returncode == 1, as_json.stderr
+        report = json.loads(as_json.stdout)
+        assert report["all_ready"] is False and report["version"]
+        states = {(a["name"], a["login"]): a["token_state"] for a in report["accounts"]}
+        assert states[("alice", ALICE)] == "needs_authorization"
+        assert states[("bob", "")] == "valid"
+        assert report["listeners"][0]["sessions"] == 0
+    finally:
+        assert bridge.stop() == 0
+    stopped = subprocess.run([BINARY, "status", "--config", str(config)], capture_output=True,
+                             text=True, timeout=30)
+    assert stopped.returncode == 2, stopped.stdout + stopped.stderr
+    assert f"http://127.0.0.1:{bridge.health_port}/readyz" in stopped.stderr, stopped.stderr

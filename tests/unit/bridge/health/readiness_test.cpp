@@ -13,8 +13,8 @@ using mb::health::TokenState;
 
 ReadinessReport sample() {
     ReadinessReport report;
-    report.listeners.push_back({"imap", "imap", "127.0.0.1:1143", true, ""});
-    report.listeners.push_back({"smtp", "smtp", "[::1]:1025", true, ""});
+    report.listeners.push_back({"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 2});
+    report.listeners.push_back({"smtp", "smtp", "[::1]:1025", true, "", "smtp.example:587", 0});
     AccountState alice;
     alice.name = "alice";
     alice.login = "alice@example.com";
@@ -65,6 +65,27 @@ TEST(Readiness, JsonShape) {
     EXPECT_TRUE(bob["token_valid_until"].is_null());
     EXPECT_TRUE(bob["last_login_result"].is_null());
     EXPECT_TRUE(bob["last_login_time"].is_null());
+}
+
+TEST(Readiness, JsonCarriesVersionUptimeSessionsAndCache) {
+    ReadinessReport report = sample();
+    report.version = "9.8.7";
+    report.uptime_seconds = 3725;
+    report.cache_enabled = true;
+    report.cache.push_back({"alice", 1200, 0.004, 0.002});
+    report.cache.push_back({"bob", 0, std::nullopt, std::nullopt});
+    auto json = nlohmann::json::parse(mb::health::to_json_text(report));
+    EXPECT_EQ(json["version"], "9.8.7");
+    EXPECT_EQ(json["uptime_seconds"], 3725);
+    EXPECT_EQ(json["listeners"][0]["upstream"], "upstream.example:993");
+    EXPECT_EQ(json["listeners"][0]["sessions"], 2);
+    EXPECT_EQ(json["cache"]["enabled"], true);
+    ASSERT_EQ(json["cache"]["accounts"].size(), 2u);
+    EXPECT_EQ(json["cache"]["accounts"][0]["rows"], 1200);
+    EXPECT_DOUBLE_EQ(json["cache"]["accounts"][0]["write_average_seconds"].get<double>(), 0.002);
+    EXPECT_TRUE(json["cache"]["accounts"][1]["write_last_seconds"].is_null());
+    EXPECT_TRUE(nlohmann::json::parse(mb::health::to_json_text(ReadinessReport{}))["cache"]["enabled"]
+                    .is_null());
 }
 
 TEST(Readiness, TokenStateNames) {
