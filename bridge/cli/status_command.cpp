@@ -89,6 +89,8 @@ bool status_all_ready(const Json& readyz) {
         const std::string state = account.value("token_state", "unknown");
         if (state == "needs_authorization" || state == "failing") return false;
     }
+    for (const auto& backoff : readyz.value("backoff", Json::array()))
+        if (backoff.value("retry_in_seconds", 0.0) > 0) return false;
     return true;
 }
 
@@ -133,6 +135,20 @@ std::string status_table(const Json& readyz, std::int64_t now, const std::string
                        latency.is_number() ? ms.str() : "-",
                        ago_text(p.value("last_time", Json()), now),
                        text_of(p.value("last_error", Json()))});
+        }
+        out << "\n" << table.render();
+    }
+
+    const auto backoff = readyz.value("backoff", Json::array());
+    if (!backoff.empty()) {
+        Table table({"BACKOFF", "UPSTREAM", "FAILURES", "RETRY IN", "LAST ERROR"});
+        for (const auto& b : backoff) {
+            const double wait = b.value("retry_in_seconds", 0.0);
+            table.add(
+                {text_of(b.value("account", Json())), text_of(b.value("upstream", Json())),
+                 text_of(b.value("failures", Json())),
+                 wait > 0 ? duration_text(static_cast<std::int64_t>(wait + 0.999)) : "may try now",
+                 text_of(b.value("last_error", Json()))});
         }
         out << "\n" << table.render();
     }

@@ -42,12 +42,13 @@ enum class Flow { client_credentials, authorization_code, device_code };
 struct DaemonSettings {
     std::filesystem::path state_dir = "state";
     int log_level = 3;
-    std::filesystem::path log_file;  // empty = stderr
+    std::filesystem::path log_file;                                       // empty = stderr
     std::optional<HostPort> health_listen = HostPort{"127.0.0.1", 8025};  // nullopt = disabled
-    int connect_timeout = 10;   // seconds
-    int idle_timeout = 1800;    // seconds
+    int connect_timeout = 10;                                             // seconds
+    int idle_timeout = 1800;                                              // seconds
     int max_sessions = 20000;
-    SecretSource token_key;     // none = key file in state_dir
+    int upstream_backoff_max = 60;  // seconds; 0 = no backoff after failed upstream logins
+    SecretSource token_key;         // none = key file in state_dir
 };
 
 struct ServerSettings {
@@ -66,9 +67,9 @@ struct ServerSettings {
 
 struct ProxySettings {
     std::string name;
-    std::string url;          // as written
-    bool https = false;       // scheme https:// = TLS to the proxy
-    HostPort address;         // parsed from url
+    std::string url;     // as written
+    bool https = false;  // scheme https:// = TLS to the proxy
+    HostPort address;    // parsed from url
     ProxyAuth auth = ProxyAuth::any;
     std::string username;
     SecretSource password;

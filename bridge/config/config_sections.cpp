@@ -13,6 +13,7 @@ namespace {
 constexpr int min_log_level = 1, max_log_level = 5;
 constexpr int min_connect_timeout = 1, max_connect_timeout = 600;
 constexpr int min_idle_timeout = 60, max_idle_timeout = 86400;
+constexpr int min_backoff_max = 0, max_backoff_max = 3600;
 constexpr int min_max_sessions = 1, max_max_sessions = 1'000'000;
 // Names end up on command lines and in metric labels.
 constexpr std::size_t max_name_length = 64;
@@ -150,6 +151,9 @@ DaemonSettings read_daemon(TableReader& reader, const std::filesystem::path& bas
     settings.max_sessions =
         reader.integer("max_sessions", min_max_sessions, max_max_sessions, "sessions")
             .value_or(settings.max_sessions);
+    settings.upstream_backoff_max =
+        reader.integer("upstream_backoff_max", min_backoff_max, max_backoff_max, "seconds")
+            .value_or(settings.upstream_backoff_max);
     read_secret(reader, "token_key", false, settings.token_key);
     reader.report_unknown_keys();
     return settings;

@@ -253,6 +253,8 @@ class Daemon {
         services->tokens = tokens_.get();
         services->metrics = &metrics_;
         services->cache = cache_ ? &cache_->writer() : nullptr;
+        backoff_.set_longest(std::chrono::seconds(config->daemon.upstream_backoff_max));
+        services->backoff = config->daemon.upstream_backoff_max > 0 ? &backoff_ : nullptr;
         services->on_login = [this](const std::string& account, health::LoginResult result,
                                     const std::string& error) {
             auto& last = last_logins_[account];
@@ -384,6 +386,10 @@ class Daemon {
                                         listener->error(), server.upstream.to_string(),
                                         listener->session_count()});
         }
+        for (const auto& state : backoff_.states(std::chrono::steady_clock::now()))
+            report.backoff.push_back({state.account, state.upstream, state.failures,
+                                      static_cast<double>(state.remaining.count()) / 1000,
+                                      state.last_error});
         report.version = MAILBRIDGE_VERSION;
         report.uptime_seconds = static_cast<std::int64_t>((uv_now(&loop_) - started_ms_) / 1000);
         report.cache_enabled = cache_ != nullptr;
@@ -500,7 +506,8 @@ class Daemon {
     SystemdNotifier notifier_;  // sd_notify when NOTIFY_SOCKET is set
     net::UvHandle<uv_timer_t> status_timer_;
     std::string last_status_;
-    std::uint64_t started_ms_ = 0;  // uv_now at start, for uptime
+    std::uint64_t started_ms_ = 0;      // uv_now at start, for uptime
+    session::UpstreamBackoff backoff_;  // per (account, upstream), kept across reloads
     uint64_t grace_deadline_ = 0;
     std::unique_ptr<oauth::TokenManager> tokens_;
     std::shared_ptr<const config::Config> shared_config_;

@@ -19,6 +19,8 @@ constexpr std::string_view kCacheWriteSeconds = "mailbridge_cache_write_seconds"
 constexpr std::string_view kCacheBatchSeconds = "mailbridge_cache_batch_seconds";
 constexpr std::string_view kCacheUpdates = "mailbridge_cache_updates";
 constexpr std::string_view kCacheQueued = "mailbridge_cache_queued_updates";
+constexpr std::string_view kBackoffFailures = "mailbridge_upstream_backoff_failures";
+constexpr std::string_view kBackoffUntil = "mailbridge_upstream_backoff_until_seconds";
 constexpr std::string_view kProxyConnects = "mailbridge_proxy_connects_total";
 constexpr std::string_view kProxySeconds = "mailbridge_proxy_connect_seconds";
 
@@ -54,6 +56,13 @@ Metrics::Metrics() {
                         "Seconds from a cache update's submission to its commit, per account: "
                         "stat=last (worst of the newest batch) | average (over all its updates).",
                         {"account", "stat"});
+    registry_.add_gauge(std::string(kBackoffFailures),
+                        "Consecutive transient login failures of an account at an upstream "
+                        "(0 after a success); while backing off, logins fail fast.",
+                        {"account", "upstream"});
+    registry_.add_gauge(std::string(kBackoffUntil),
+                        "Unix time until which logins of the account to the upstream fail fast.",
+                        {"account", "upstream"});
     registry_.add_gauge(std::string(kCacheBatchSeconds),
                         "Seconds the cache writer spent on a batch (its transaction); one writer "
                         "serves every account. stat=last|average.",
@@ -86,6 +95,12 @@ void Metrics::cache_account_writes(std::string_view account, double last_seconds
                                    double average_seconds) {
     registry_.set(kCacheWriteSeconds, labels(account, "last"), last_seconds);
     registry_.set(kCacheWriteSeconds, labels(account, "average"), average_seconds);
+}
+
+void Metrics::upstream_backoff(std::string_view account, std::string_view upstream, int failures,
+                               double retry_at_unix) {
+    registry_.set(kBackoffFailures, labels(account, upstream), static_cast<double>(failures));
+    registry_.set(kBackoffUntil, labels(account, upstream), retry_at_unix);
 }
 
 void Metrics::add_proxy(std::string_view proxy) {

@@ -71,22 +71,32 @@ void to_json(nlohmann::ordered_json& out, const ProxyState& proxy) {
 }
 
 void to_json(nlohmann::ordered_json& out, const CacheAccountState& cache) {
-    out = nlohmann::ordered_json{{"account", cache.account},
-                                 {"rows", cache.rows},
-                                 {"write_last_seconds", optional_or_null(cache.write_last_seconds)},
-                                 {"write_average_seconds",
-                                  optional_or_null(cache.write_average_seconds)}};
+    out = nlohmann::ordered_json{
+        {"account", cache.account},
+        {"rows", cache.rows},
+        {"write_last_seconds", optional_or_null(cache.write_last_seconds)},
+        {"write_average_seconds", optional_or_null(cache.write_average_seconds)}};
+}
+
+void to_json(nlohmann::ordered_json& out, const BackoffState& backoff) {
+    out = nlohmann::ordered_json{{"account", backoff.account},
+                                 {"upstream", backoff.upstream},
+                                 {"failures", backoff.failures},
+                                 {"retry_in_seconds", backoff.retry_in_seconds},
+                                 {"last_error", text_or_null(backoff.last_error)}};
 }
 
 void to_json(nlohmann::ordered_json& out, const ReadinessReport& report) {
-    out = nlohmann::ordered_json{{"ready", report.ready()},
-                                 {"version", report.version},
-                                 {"uptime_seconds", report.uptime_seconds},
-                                 {"listeners", report.listeners},
-                                 {"accounts", report.accounts},
-                                 {"proxies", report.proxies},
-                                 {"cache", {{"enabled", optional_or_null(report.cache_enabled)},
-                                            {"accounts", report.cache}}}};
+    out = nlohmann::ordered_json{
+        {"ready", report.ready()},
+        {"version", report.version},
+        {"uptime_seconds", report.uptime_seconds},
+        {"listeners", report.listeners},
+        {"accounts", report.accounts},
+        {"proxies", report.proxies},
+        {"backoff", report.backoff},
+        {"cache",
+         {{"enabled", optional_or_null(report.cache_enabled)}, {"accounts", report.cache}}}};
 }
 
 std::string to_json_text(const ReadinessReport& report) {

@@ -37,7 +37,7 @@ struct ListenerState {
     std::string protocol;  // "imap" | "pop3" | "smtp"
     std::string address;   // "127.0.0.1:1143"
     bool up = false;
-    std::string error;  // why it is down ("" = none)
+    std::string error;         // why it is down ("" = none)
     std::string upstream;      // "outlook.office365.com:993"
     std::size_t sessions = 0;  // open now
 };
@@ -57,28 +57,38 @@ struct AccountState {
 struct ProxyState {
     std::string name;
     std::string url;
-    std::optional<bool> last_ok;                   // null until the first attempt
-    std::optional<std::int64_t> last_time;         // unix seconds
-    std::optional<double> last_latency_ms;         // of the last successful tunnel
-    std::string last_error;                        // "" = none; never a secret
+    std::optional<bool> last_ok;            // null until the first attempt
+    std::optional<std::int64_t> last_time;  // unix seconds
+    std::optional<double> last_latency_ms;  // of the last successful tunnel
+    std::string last_error;                 // "" = none; never a secret
 };
 
 // What the metadata cache holds for an account and how fast its writes are.
 struct CacheAccountState {
     std::string account;
-    std::int64_t rows = 0;                         // messages, as of the last count
-    std::optional<double> write_last_seconds;      // submission to commit, newest batch
-    std::optional<double> write_average_seconds;   // over all the account's updates
+    std::int64_t rows = 0;                        // messages, as of the last count
+    std::optional<double> write_last_seconds;     // submission to commit, newest batch
+    std::optional<double> write_average_seconds;  // over all the account's updates
+};
+
+// Logins of an account to an upstream that failed transiently in a row (see UpstreamBackoff).
+struct BackoffState {
+    std::string account;
+    std::string upstream;
+    int failures = 0;
+    double retry_in_seconds = 0;  // 0: the next login may try
+    std::string last_error;
 };
 
 struct ReadinessReport {
-    std::string version;                  // of the daemon
+    std::string version;  // of the daemon
     std::int64_t uptime_seconds = 0;
-    std::optional<bool> cache_enabled;    // null: not reported
+    std::optional<bool> cache_enabled;  // null: not reported
     std::vector<CacheAccountState> cache;
     std::vector<ListenerState> listeners;
     std::vector<AccountState> accounts;
     std::vector<ProxyState> proxies;
+    std::vector<BackoffState> backoff;
     // True when every listener is up.
     bool ready() const;
 };
@@ -88,6 +98,8 @@ using ReadinessProvider = std::function<ReadinessReport()>;
 void to_json(nlohmann::ordered_json& out, const ListenerState& listener);
 void to_json(nlohmann::ordered_json& out, const AccountState& account);
 void to_json(nlohmann::ordered_json& out, const ProxyState& proxy);
+void to_json(nlohmann::ordered_json& out, const CacheAccountState& cache);
+void to_json(nlohmann::ordered_json& out, const BackoffState& backoff);
 void to_json(nlohmann::ordered_json& out, const ReadinessReport& report);
 // The report as indented JSON text ending in a newline; invalid UTF-8 in any field is replaced.
 std::string to_json_text(const ReadinessReport& report);

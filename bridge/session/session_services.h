@@ -20,6 +20,7 @@
 #include "bridge/oauth/token_manager.h"
 #include "bridge/session/account_directory.h"
 #include "bridge/session/local_password_checker.h"
+#include "bridge/session/upstream_backoff.h"
 #include "store/cache_writer.h"
 
 namespace mb::session {
@@ -41,6 +42,7 @@ struct SessionServices {
     oauth::TokenManager* tokens = nullptr;  // owned by the daemon, outlives sessions
     health::Metrics* metrics = nullptr;     // owned by the daemon, outlives sessions
     store::CacheWriter* cache = nullptr;    // owned by the daemon; null: no metadata cache
+    UpstreamBackoff* backoff = nullptr;     // owned by the daemon; null: no backoff
     LoginObserver on_login;
     ProxyObserver on_proxy;
     std::shared_ptr<net::TlsClientContext> upstream_tls;

@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 namespace mb::session {
 using health::LoginResult;
 
@@ -20,7 +22,15 @@ void UpstreamLogin::cancel() {
 }
 
 void UpstreamLogin::prepare() {
+    // A struggling upstream is not dialled before a login even knows its account.
+    if (services_->backoff &&
+        services_->backoff->upstream_blocked(upstream_name(), std::chrono::steady_clock::now()))
+        return;
     ensure_upstream();
+}
+
+std::string UpstreamLogin::upstream_name() const {
+    return services_->server->upstream.to_string();
 }
 
 void UpstreamLogin::login(std::string user, Secret password, Done done) {
@@ -52,6 +62,18 @@ void UpstreamLogin::on_password_checked(Result<bool> verdict) {
              account_->name + ": wrong local password for " + user_);
         return;
     }
+    if (services_->backoff) {
+        if (auto blocked = services_->backoff->blocked(account_->name, upstream_name(),
+                                                       std::chrono::steady_clock::now())) {
+            const auto seconds = (blocked->remaining.count() + 999) / 1000;
+            backing_off_ = true;
+            fail(LoginResult::upstream_unreachable, true,
+                 account_->name + ": upstream " + upstream_name() + " is backing off after " +
+                     std::to_string(blocked->failures) + " failed attempt(s) (last: " +
+                     blocked->last_error + "); next attempt in " + std::to_string(seconds) + " s");
+            return;
+        }
+    }
     request_token();
 }
 
@@ -68,6 +90,18 @@ void UpstreamLogin::on_token(const Result<oauth::AccessToken>& token) {
         return;
     }
     token_ = *token;
+    if (early_error_ &&
+        std::chrono::steady_clock::now() - early_error_at_ > std::chrono::seconds(5))
+        early_error_.reset();  // long ago: dial again
+    if (early_error_) {
+        // The dial made when the client connected failed moments ago: that is this login's
+        // answer (dialling again would hit a struggling upstream twice per login).
+        const std::string message = std::move(early_error_->message);
+        early_error_.reset();
+        upstream_.reset();
+        fail(LoginResult::upstream_unreachable, true, account_->name + ": " + message);
+        return;
+    }
     if (upstream_ && upstream_->ready()) {
         authenticate();
         return;
@@ -100,7 +134,13 @@ void UpstreamLogin::record_proxy(const std::optional<UpstreamError>& error) {
 
 void UpstreamLogin::on_upstream_prepared(const std::optional<UpstreamError>& error) {
     record_proxy(error);
-    if (!done_ || !token_) return;  // the login picks it up (or redials) when it gets there
+    if (!done_ || !token_) {  // the login picks it up when it gets there
+        if (error) {
+            early_error_ = *error;
+            early_error_at_ = std::chrono::steady_clock::now();
+        }
+        return;
+    }
     if (error) {
         fail(LoginResult::upstream_unreachable, true, account_->name + ": " + error->message);
         return;
@@ -141,6 +181,23 @@ void UpstreamLogin::on_upstream_auth(Result<std::string> answer, const UpstreamE
 void UpstreamLogin::fail(LoginResult result, bool temporary, std::string message,
                          std::string upstream_code) {
     spdlog::warn("{} {} login {} failed: {}", services_->server->name, peer_, user_, message);
+    const bool struggling =
+        result == LoginResult::upstream_unreachable ||
+        (result == LoginResult::upstream_rejected && is_throttling_answer(upstream_code, message));
+    if (services_->backoff && account_ && struggling && !std::exchange(backing_off_, false)) {
+        const auto delay = services_->backoff->failure(account_->name, upstream_name(), message,
+                                                       std::chrono::steady_clock::now());
+        if (result == LoginResult::upstream_rejected) temporary = true;
+        const auto retry_at = std::chrono::system_clock::now() + delay;
+        services_->metrics->upstream_backoff(
+            account_->name, upstream_name(),
+            services_->backoff->failures(account_->name, upstream_name()),
+            std::chrono::duration<double>(retry_at.time_since_epoch()).count());
+        spdlog::info("{}: logins of {} to {} back off for {:.1f} s", services_->server->name,
+                     account_->name, upstream_name(), static_cast<double>(delay.count()) / 1000);
+        message += "; further logins wait " + std::to_string((delay.count() + 999) / 1000) + " s";
+    }
+    backing_off_ = false;
     services_->metrics->login(services_->server->name, result);
     if (account_ && services_->on_login) services_->on_login(account_->name, result, message);
     if (upstream_ && !upstream_->ready() && !upstream_->preparing()) upstream_.reset();
@@ -156,6 +213,8 @@ void UpstreamLogin::succeed(std::string answer) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     services_->metrics->login(services_->server->name, LoginResult::ok);
+    if (services_->backoff && services_->backoff->success(account_->name, upstream_name()))
+        services_->metrics->upstream_backoff(account_->name, upstream_name(), 0, 0);
     services_->metrics->connect_latency(services_->server->name, seconds);
     if (services_->on_login) services_->on_login(account_->name, LoginResult::ok, "");
     spdlog::info("{} {} login {} (account {}) ok via {} in {:.1f} ms", services_->server->name,

@@ -67,6 +67,7 @@ class UpstreamLogin {
     void fail(health::LoginResult result, bool temporary, std::string message,
               std::string upstream_code = {});
     void succeed(std::string answer);
+    std::string upstream_name() const;  // "host:port" of the listener's upstream
 
     std::shared_ptr<const SessionServices> services_;
     std::string peer_;
@@ -77,6 +78,10 @@ class UpstreamLogin {
     Secret password_;
     std::optional<oauth::AccessToken> token_;
     bool retried_ = false;
+    bool backing_off_ = false;
+    std::optional<UpstreamError> early_error_;              // the pre-login dial failed …
+    std::chrono::steady_clock::time_point early_error_at_;  // … at this time  // the failure being
+                                                            // reported is the backoff's own refusal
     std::chrono::steady_clock::time_point started_;
     Done done_;
     oauth::TokenWait token_wait_;

@@ -50,7 +50,9 @@ token_endpoint = "{token_endpoint or rig.oauth.token_endpoint}"
 """
 
 
-def daemon_block(health_port, log_level=3, connect_timeout=10, idle_timeout=1800):
+def daemon_block(health_port, log_level=3, connect_timeout=10, idle_timeout=1800,
+                 upstream_backoff_max=0):
+    """Backoff is off unless asked for: most tests repeat failing logins on purpose."""
     return f"""
 [daemon]
 state_dir = "state"
@@ -58,6 +60,7 @@ log_level = {log_level}
 health_listen = "127.0.0.1:{health_port}"
 connect_timeout = {connect_timeout}
 idle_timeout = {idle_timeout}
+upstream_backoff_max = {upstream_backoff_max}
 """
 
 
@@ -66,12 +69,13 @@ class BridgeDaemon:
     listener's local port. Start with BridgeDaemon.start(); always .stop()."""
 
     def __init__(self, directory, servers, accounts, log_level=3, connect_timeout=10,
-                 idle_timeout=1800):
+                 idle_timeout=1800, upstream_backoff_max=0):
         """servers: [(name, upstream_port, upstream_tls, ca_file[, upstream_host])];
         accounts: config text of [[account]] blocks."""
         self.health_port = free_port()
         self.port = {}
-        text = daemon_block(self.health_port, log_level, connect_timeout, idle_timeout)
+        text = daemon_block(self.health_port, log_level, connect_timeout, idle_timeout,
+                            upstream_backoff_max)
         for entry in servers:
             name, upstream_port, tls, ca = entry[:4]
             host = entry[4] if len(entry) > 4 else "127.0.0.1"

@@ -37,6 +37,18 @@ TEST(StatusCommand, ReadyOnlyWhenListenersAreUpAndNoLoginIsStuck) {
     report = sample();
     report["listeners"][0]["up"] = false;
     EXPECT_FALSE(status_all_ready(report));
+    report = sample();
+    report["backoff"] = Json::array({{{"account", "alice"},
+                                      {"upstream", "imap.example:993"},
+                                      {"failures", 3},
+                                      {"retry_in_seconds", 3.5},
+                                      {"last_error", "connection refused"}}});
+    EXPECT_FALSE(status_all_ready(report));
+    EXPECT_NE(status_table(report, 1'000'000, "x").find("alice    imap.example:993  3         4s"),
+              std::string::npos)
+        << status_table(report, 1'000'000, "x");
+    report["backoff"][0]["retry_in_seconds"] = 0;
+    EXPECT_TRUE(status_all_ready(report));
     EXPECT_FALSE(status_all_ready(Json::array()));
     EXPECT_TRUE(status_all_ready(Json::object()));
 }
