@@ -1,0 +1,68 @@
+"""Resilience of the relay through the real binary: max_sessions refuses the next client of
+every protocol with its own protocol's error (IMAP `* BYE`, POP3 `-ERR [SYS/TEMP]`, SMTP `421`)
+and accepts again once a session ends; the daemon keeps serving."""
+import socket
+
+from bridge_fixtures import ALICE, account_block, daemon_block, server_block, wait_for
+from mailbridge_process import MailbridgeProcess, free_port, http_get
+
+
+def first_line(port, timeout=10):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return s, data
+
+
+def protocol_block(name, protocol, listen, upstream, tls, ca):
+    return server_block(name, listen, upstream, tls, ca).replace('protocol = "imap"',
+                                                                 f'protocol = "{protocol}"')
+
+
+def test_max_sessions_refuses_every_protocol_clearly_and_recovers(rig, tmp_path):
+    d, ca = rig.dovecot, rig.pki.ca_cert
+    health = free_port()
+    ports = {"imap": free_port(), "pop3": free_port(), "smtp": free_port()}
+    text = daemon_block(health).replace("[daemon]\n", "[daemon]\nmax_sessions = 2\n")
+    text += protocol_block("imap", "imap", ports["imap"], d.ports["imaps"], "implicit", ca)
+    text += protocol_block("pop3", "pop3", ports["pop3"], d.ports["pop3s"], "implicit", ca)
+    text += protocol_block("smtp", "smtp", ports["smtp"], d.ports["submissions"], "implicit", ca)
+    text += account_block(rig, "alice", ALICE)
+    process = MailbridgeProcess(tmp_path, text)
+    process.start(health_url=f"http://127.0.0.1:{health}/healthz")
+    held = []
+    try:
+        for _ in range(2):
+            s, greeting = first_line(ports["imap"])
+            assert greeting.startswith(b"* OK"), greeting
+            held.append(s)
+        s, refused = first_line(ports["imap"])
+        s.close()
+        assert refused.startswith(b"* BYE ") and b"max_sessions = 2" in refused, refused
+        s, refused = first_line(ports["pop3"])
+        s.close()
+        assert refused.startswith(b"-ERR [SYS/TEMP] ") and b"too many sessions" in refused, refused
+        s, refused = first_line(ports["smtp"])
+        s.close()
+        assert refused.startswith(b"421 4.3.2 ") and b"try again later" in refused, refused
+
+        held.pop().close()
+
+        def accepted():
+            s, greeting = first_line(ports["pop3"])
+            s.close()
+            return greeting.startswith(b"+OK")
+        wait_for(accepted, 10, "a POP3 session once one of the two ended")
+        metrics = http_get(f"http://127.0.0.1:{health}/metrics")[1]
+        for server in ("imap", "pop3", "smtp"):
+            assert f'mailbridge_sessions_refused_total{{server="{server}"}} 1' in metrics, metrics
+        assert process.process.poll() is None
+    finally:
+        for s in held:
+            s.close()
+        process.stop()
+        process.kill()
