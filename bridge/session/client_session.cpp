@@ -125,6 +125,7 @@ void ClientSession::start_relay(LoginSuccess success, std::string to_client,
                                                      n);
                                              },
                                          .on_upstream_closed = std::move(setup.on_upstream_closed),
+                                         .on_client_closed = std::move(setup.on_client_closed),
                                          .on_idle = [this] { return goodbye("idle timeout"); },
                                          .on_finished = [this] { finish(); },
                                      });

@@ -34,6 +34,8 @@ class ClientSession : public Session {
         Relay::Filter upstream_filter;  // upstream → client; may be empty
         // The goodbye for the client when the upstream ends the session ("" = none).
         std::function<std::string(const net::CloseReason&)> on_upstream_closed;
+        // What to say upstream when the client vanished ("" = just close).
+        std::function<std::string()> on_client_closed;
     };
 
     // The protocol's first words, and its goodbye ("* BYE …", "-ERR …", "421 …") for `reason`.

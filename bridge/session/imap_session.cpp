@@ -1,6 +1,8 @@
 // The IMAP session's pre-login dialogue and its hand-over to the relay.
 #include "bridge/session/imap_session.h"
 
+#include "protocol/imap/command_boundary.h"
+
 #include <spdlog/spdlog.h>
 
 #include "bridge/session/imap_cache_observer.h"
@@ -238,6 +240,21 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
         setup.upstream_filter =
             ImapCacheObserver::upstream_filter(observer, std::move(setup.upstream_filter));
     }
+    // Follow the client's commands just enough to LOGOUT upstream if it vanishes between two.
+    auto boundary = std::make_shared<imap::CommandBoundary>();
+    boundary->feed(pipelined);
+    setup.client_filter = [boundary, inner = std::move(setup.client_filter)](std::string_view in,
+                                                                             std::string& out) {
+        boundary->feed(in);
+        if (inner)
+            inner(in, out);
+        else
+            out.append(in);
+    };
+    setup.on_client_closed = [this, boundary] {
+        if (upstream_said_bye_ || !boundary->at_boundary()) return std::string();
+        return std::string("mbye LOGOUT\r\n");
+    };
     setup.on_upstream_closed = [this](const net::CloseReason& reason) {
         if (upstream_said_bye_) return std::string();
         return goodbye("the upstream server closed the connection" +

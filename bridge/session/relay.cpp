@@ -67,7 +67,12 @@ void Relay::on_sink_drained(Direction& direction) {
 void Relay::on_closed(Side side, const net::CloseReason& reason) {
     if (side == Side::client) {
         client_closed_ = true;
-        if (!upstream_closed_) upstream_->close();
+        if (!upstream_closed_) {
+            if (handlers_.on_client_closed)
+                if (std::string words = handlers_.on_client_closed(); !words.empty())
+                    upstream_->write(std::move(words));
+            upstream_->close();
+        }
     } else {
         upstream_closed_ = true;
         if (!client_closed_) {

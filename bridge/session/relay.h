@@ -33,6 +33,9 @@ class Relay {
         std::function<void(Side from, std::size_t bytes)> on_bytes;
         // The upstream ended the session: return the goodbye to send the client (may be empty).
         std::function<std::string(const net::CloseReason&)> on_upstream_closed;
+        // The client went away: return the words that end the upstream session politely when the
+        // protocol allows it here (IMAP LOGOUT, SMTP QUIT), or "" to just close.
+        std::function<std::string()> on_client_closed;
         // The session was silent for idle_timeout: return the goodbye for the client.
         std::function<std::string()> on_idle;
         std::function<void()> on_finished;

@@ -49,6 +49,10 @@ void SmtpRelayFilter::from_client(std::string_view in, std::string& out) {
     upstream_out_ = nullptr;
 }
 
+bool SmtpRelayFilter::at_command_boundary() const {
+    return !aborted_ && mode_ == Mode::command && held_.empty() && command_framer_.at_line_start();
+}
+
 bool SmtpRelayFilter::can_take_command() const {
     return tracker_.can_send_command() && expected_.size() < smtp::limits::kMaxPendingReplies;
 }

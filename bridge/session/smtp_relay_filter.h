@@ -66,6 +66,9 @@ class SmtpRelayFilter {
     // said goodbye itself).
     std::string goodbye_on_upstream_close() const;
     bool aborted() const { return aborted_; }
+    // True between commands: not inside a message body or a BDAT chunk, no partial command line,
+    // nothing held back (QUIT may be said upstream here without touching a transaction's data).
+    bool at_command_boundary() const;
     const Counters& counters() const { return counters_; }
 
     // The two Relay filters (client side, upstream side) sharing `filter`.

@@ -439,6 +439,10 @@ void SmtpSession::start_relay(LoginSuccess success) {
                 [filter = filter_](const net::CloseReason&) {
                     return filter->goodbye_on_upstream_close();
                 },
+            .on_client_closed =
+                [filter = filter_] {
+                    return filter->at_command_boundary() ? std::string("QUIT\r\n") : std::string();
+                },
             .on_idle = [] { return smtp::reply(421, "4.4.2", "mailbridge: idle timeout"); },
             .on_finished = [this] { finish(); },
         });

@@ -1,12 +1,14 @@
 // Fuzz target for the client side of IMAP: StreamFramer (client direction, pre-login limits) fed
 // in chunks sized by the input itself, every gathered command parsed by parse_command and
-// rendered by mask_trace_line. Aborts if the events do not reproduce the consumed bytes.
+// rendered by mask_trace_line, and CommandBoundary fed whole and in chunks. Aborts if the events
+// do not reproduce the consumed bytes or the two boundaries disagree.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "protocol/imap/command_boundary.h"
 #include "protocol/imap/command_parser.h"
 #include "protocol/imap/stream_framer.h"
 #include "protocol/imap/trace_mask.h"
@@ -21,6 +23,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
 
     (void)parse_command(input);
+
+    // CommandBoundary must agree with itself however the bytes are split.
+    CommandBoundary whole;
+    whole.feed(input);
+    CommandBoundary pieces;
+    for (std::size_t offset = 0; offset < input.size(); offset += chunk)
+        pieces.feed(input.substr(offset, chunk));
+    if (whole.at_boundary() != pieces.at_boundary()) std::abort();
 
     StreamFramer framer(
         {StreamFramer::Direction::ClientToServer, 4096, limits::kMaxPreAuthLiteral});

@@ -1,9 +1,13 @@
 """Resilience of the relay through the real binary: max_sessions refuses the next client of
 every protocol with its own protocol's error (IMAP `* BYE`, POP3 `-ERR [SYS/TEMP]`, SMTP `421`)
 and accepts again once a session ends; the daemon keeps serving."""
+import re
 import socket
+import struct
+import time
 
-from bridge_fixtures import ALICE, account_block, daemon_block, server_block, wait_for
+from bridge_fixtures import (ALICE, account_block, bridge_session, daemon_block, direct_session,
+                             server_block, standard_bridge, wait_for)
 from mailbridge_process import MailbridgeProcess, free_port, http_get
 
 
@@ -66,3 +70,49 @@ def test_max_sessions_refuses_every_protocol_clearly_and_recovers(rig, tmp_path)
             s.close()
         process.stop()
         process.kill()
+
+
+def reset(sock):
+    """Close with RST, as a crashed client would."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def messages_in_inbox(session, tag):
+    untagged, done = session.command(tag, "STATUS INBOX (MESSAGES)")
+    assert done.startswith(tag.encode() + b" OK"), done
+    found = re.search(rb"MESSAGES (\d+)", b"".join(untagged) if isinstance(untagged, list)
+                      else untagged)
+    assert found, untagged
+    return int(found.group(1))
+
+
+def test_client_reset_logs_out_upstream_only_between_commands(rig, tmp_path):
+    bridge = standard_bridge(rig, tmp_path)
+    d = rig.dovecot
+    try:
+        # Between commands: the bridge says LOGOUT for the vanished client.
+        since = d.log_size()
+        s = bridge_session(bridge.port["imaps"])
+        _, done = s.command("S1", "SELECT INBOX")
+        assert done.startswith(b"S1 OK"), done
+        reset(s.sock)
+        line = d.wait_log(r"imap\(alice@example\.com\).*Disconnected: ", since=since)
+        assert "Logged out" in line, line
+
+        # Inside an APPEND literal: LOGOUT would become message data, so the bridge just closes
+        # and nothing is appended.
+        direct = direct_session(rig)
+        before = messages_in_inbox(direct, "C1")
+        since = d.log_size()
+        s = bridge_session(bridge.port["imaps"])
+        s.send(b"A1 APPEND INBOX {100+}\r\n" + b"x" * 90)
+        time.sleep(0.3)
+        reset(s.sock)
+        line = d.wait_log(r"imap\(alice@example\.com\).*Disconnected: ", since=since)
+        assert "Logged out" not in line, line
+        assert messages_in_inbox(direct, "C2") == before
+        direct.close()
+        assert bridge.alive()
+    finally:
+        bridge.stop()

@@ -74,6 +74,22 @@ TEST(SmtpRelayFilter, OneTransactionGoesThroughByteExact) {
     }
 }
 
+// Where a vanished client's session may be ended upstream with QUIT: between commands only,
+// never inside a body (QUIT would become message text) or a partial command line.
+TEST(SmtpRelayFilter, CommandBoundaryForAPoliteQuit) {
+    Harness h;
+    EXPECT_TRUE(h.filter->at_command_boundary());
+    h.client("MAIL FROM:<a@exa");
+    EXPECT_FALSE(h.filter->at_command_boundary());
+    h.client("mple.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+    EXPECT_TRUE(h.filter->at_command_boundary());
+    h.upstream("250 a\r\n250 b\r\n354 c\r\n");
+    h.client("Subject: hi\r\n\r\nhalf a body");
+    EXPECT_FALSE(h.filter->at_command_boundary());
+    h.client("\r\n.\r\n");
+    EXPECT_TRUE(h.filter->at_command_boundary());
+}
+
 TEST(SmtpRelayFilter, EverySplitOfTheClientStreamGivesTheSameResult) {
     const std::string stream = std::string(kEnvelope) + "DATA\r\n";
     for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
