@@ -21,12 +21,14 @@ struct SecretSource {
     std::filesystem::path file;        // kind == file (resolved against the config file)
     std::vector<std::string> command;  // kind == command
     bool empty() const { return kind == Kind::none || (kind == Kind::literal && literal.empty()); }
+    bool operator==(const SecretSource&) const = default;
 };
 
 struct HostPort {
     std::string host;  // name or address literal (IPv6 without brackets)
     uint16_t port = 0;
     std::string to_string() const;
+    bool operator==(const HostPort&) const = default;
 };
 
 enum class Protocol { imap, pop3, smtp };
@@ -63,6 +65,7 @@ struct ServerSettings {
     std::filesystem::path local_cert;
     std::filesystem::path local_key;
     std::string proxy;  // name of a [[proxy]], empty = direct
+    bool operator==(const ServerSettings&) const = default;
 };
 
 struct ProxySettings {
@@ -75,6 +78,7 @@ struct ProxySettings {
     SecretSource password;
     std::filesystem::path ca_file;
     std::vector<std::string> no_proxy;
+    bool operator==(const ProxySettings&) const = default;
 };
 
 struct AccountSettings {
@@ -98,6 +102,7 @@ struct AccountSettings {
     std::string device_authorization_endpoint;
     std::string redirect_uri = "http://localhost:9999/callback";
     std::string proxy;  // empty = the proxy of the server in use
+    bool operator==(const AccountSettings&) const = default;
 };
 
 struct Config {

@@ -219,20 +219,137 @@ class Daemon {
             for (const auto& problem : result.problems) spdlog::error("{}", problem.to_string());
             return;
         }
-        auto next = std::make_unique<config::Config>(std::move(*result.config));
+        auto next = std::make_shared<const config::Config>(std::move(*result.config));
+        // Everything that can fail is prepared first: a server whose certificate or proxy
+        // password cannot be loaded leaves the running configuration untouched.
+        auto directory = std::make_shared<session::AccountDirectory>(*next);
+        std::vector<std::shared_ptr<const session::SessionServices>> services;
+        for (const auto& server : next->servers) {
+            Result<void> status;
+            auto prepared = make_services(server, next, directory, status);
+            if (!prepared) {
+                spdlog::error("reload failed: {}; the running configuration stays in force",
+                              status.error().message);
+                return;
+            }
+            services.push_back(std::move(prepared));
+        }
+        warn_about_restart_only_changes(*next);
         if (next->daemon.log_level != config_->daemon.log_level) {
             log::set_level(next->daemon.log_level);
             spdlog::info("log level is now {}", next->daemon.log_level);
         }
-        bool health_changed =
+        const bool health_changed =
             !same_address(next->daemon.health_listen, config_->daemon.health_listen);
-        config_ = std::move(next);
+        const auto previous = shared_config_;
+        config_ = std::make_unique<config::Config>(*next);
+        shared_config_ = next;
+        directory_ = std::move(directory);
+        for (const auto& server : next->servers) metrics_.add_server(server.name);
+        for (const auto& account : next->accounts) metrics_.add_account(account.name);
+        for (const auto& proxy : next->proxies) metrics_.add_proxy(proxy.name);
+        if (tokens_) tokens_->reconfigure(next->accounts, next->proxies);
+        replace_listeners(std::move(services));
+        end_sessions_of_removed_accounts(*previous, *next);
         if (health_changed) {
             health_.reset();
             if (auto started = start_health(); !started)
                 spdlog::error("reload: {}", started.error().message);
         }
-        spdlog::info("reloaded {}", config_path_.string());
+        spdlog::info("reloaded {}: {} server(s), {} account(s)", config_path_.string(),
+                     next->servers.size(), next->accounts.size());
+    }
+
+    // Listeners are matched by server name. Same address: later sessions take the new services,
+    // open ones keep theirs. New address or removed server: the old listener stops accepting
+    // and drains (its sessions run to their end); a new one binds.
+    void replace_listeners(std::vector<std::shared_ptr<const session::SessionServices>> services) {
+        std::vector<std::unique_ptr<ServerListener>> previous = std::move(listeners_);
+        listeners_.clear();
+        for (auto& fresh : services) {
+            const auto& server = *fresh->server;
+            auto old = std::find_if(previous.begin(), previous.end(), [&](const auto& listener) {
+                return listener && listener->services().server->name == server.name;
+            });
+            if (old != previous.end() && (*old)->listening() &&
+                (*old)->services().server->listen == server.listen) {
+                (*old)->update_services(fresh);
+                listeners_.push_back(std::move(*old));
+                continue;
+            }
+            if (old != previous.end()) {
+                spdlog::info("reload: server {} moves from {} to {}", server.name,
+                             (*old)->services().server->listen.to_string(),
+                             server.listen.to_string());
+                retire_listener(std::move(*old));
+            } else {
+                spdlog::info("reload: server {} added on {}", server.name,
+                             server.listen.to_string());
+            }
+            auto listener = std::make_unique<ServerListener>(&loop_, fresh, active_sessions_);
+            if (auto started = listener->start(); !started)
+                spdlog::error("reload: server {}: {}", server.name, started.error().message);
+            listeners_.push_back(std::move(listener));
+        }
+        for (auto& old : previous) {
+            if (!old) continue;
+            spdlog::info(
+                "reload: server {} removed; it stops accepting, {} open session(s) "
+                "run to their end",
+                old->services().server->name, old->session_count());
+            retire_listener(std::move(old));
+        }
+    }
+
+    void retire_listener(std::unique_ptr<ServerListener> listener) {
+        listener->stop_accepting();
+        if (listener->session_count() == 0) {
+            finished_listeners_.push_back(std::move(listener));  // freed on a later loop turn
+        } else {
+            draining_.push_back(std::move(listener));
+        }
+        start_drain_timer();
+    }
+
+    // Frees retired listeners once their last session ended (never inside a session callback).
+    void start_drain_timer() {
+        if (drain_timer_.get()) return;
+        drain_timer_.open([this](uv_timer_t* t) { return uv_timer_init(&loop_, t); });
+        drain_timer_.get()->data = this;
+        uv_timer_start(
+            drain_timer_.get(),
+            [](uv_timer_t* t) {
+                auto* self = static_cast<Daemon*>(t->data);
+                if (!self) return;
+                self->finished_listeners_.clear();
+                std::erase_if(self->draining_,
+                              [](const auto& listener) { return listener->session_count() == 0; });
+                if (self->draining_.empty()) self->drain_timer_.close();
+            },
+            200, 200);
+        uv_unref(reinterpret_cast<uv_handle_t*>(drain_timer_.get()));
+    }
+
+    void end_sessions_of_removed_accounts(const config::Config& previous,
+                                          const config::Config& next) {
+        for (const auto& account : previous.accounts) {
+            if (next.find_account(account.name)) continue;
+            const std::string reason =
+                "account " + account.name + " was removed from the configuration by a reload";
+            spdlog::info("reload: {}; ending its sessions", reason);
+            for (auto& listener : listeners_) listener->shut_down_sessions_of(account.name, reason);
+            for (auto& listener : draining_) listener->shut_down_sessions_of(account.name, reason);
+        }
+    }
+
+    void warn_about_restart_only_changes(const config::Config& next) const {
+        const auto& now = config_->daemon;
+        if (next.daemon.state_dir != now.state_dir)
+            spdlog::warn("reload: state_dir changes take effect at the next restart");
+        if (!(next.daemon.token_key == now.token_key))
+            spdlog::warn("reload: token_key changes take effect at the next restart");
+        if (next.daemon.log_file != now.log_file)
+            spdlog::warn("reload: log_file changes take effect at the next restart");
     }
 
     static bool same_address(const std::optional<config::HostPort>& a,
@@ -243,12 +360,12 @@ class Daemon {
 
     std::shared_ptr<const session::SessionServices> make_services(
         const config::ServerSettings& server, std::shared_ptr<const config::Config> config,
-        Result<void>& status) {
+        std::shared_ptr<session::AccountDirectory> directory, Result<void>& status) {
         auto services = std::make_shared<session::SessionServices>();
         services->loop = &loop_;
         services->config = config;
         services->server = &server;
-        services->directory = directory_;
+        services->directory = std::move(directory);
         services->passwords = passwords_;
         services->tokens = tokens_.get();
         services->metrics = &metrics_;
@@ -344,7 +461,7 @@ class Daemon {
         passwords_ = std::make_shared<session::LocalPasswordChecker>(&loop_);
         for (const auto& server : shared_config_->servers) {
             Result<void> status;
-            auto services = make_services(server, shared_config_, status);
+            auto services = make_services(server, shared_config_, directory_, status);
             if (!services) return status;
             auto listener = std::make_unique<ServerListener>(&loop_, services, active_sessions_);
             if (auto started = listener->start(); !started) return started;
@@ -450,6 +567,9 @@ class Daemon {
     // SIGTERM: stop accepting, let sessions end by themselves for a grace period, then say
     // goodbye to the rest; the loop ends when the last handle is closed.
     void stop_everything() {
+        for (auto& listener : draining_) listeners_.push_back(std::move(listener));
+        draining_.clear();
+        drain_timer_.close();
         for (auto& listener : listeners_) listener->stop_accepting();
         if (cache_) cache_->close_timer();
         if (active_sessions_ > 0) {
@@ -489,6 +609,7 @@ class Daemon {
     void release_all() {
         grace_timer_.close();
         listeners_.clear();
+        finished_listeners_.clear();
         tokens_.reset();
         passwords_.reset();
     }
@@ -516,6 +637,9 @@ class Daemon {
     std::shared_ptr<session::AccountDirectory> directory_;
     std::shared_ptr<session::LocalPasswordChecker> passwords_;
     std::vector<std::unique_ptr<ServerListener>> listeners_;
+    std::vector<std::unique_ptr<ServerListener>> draining_;  // removed/moved, sessions still open
+    std::vector<std::unique_ptr<ServerListener>> finished_listeners_;  // freed by drain_timer_
+    net::UvHandle<uv_timer_t> drain_timer_;
     std::size_t active_sessions_ = 0;
     struct LastLogin {
         health::LoginResult result;

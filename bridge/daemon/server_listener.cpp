@@ -123,6 +123,13 @@ void ServerListener::shut_down_sessions(std::string_view reason) {
     for (auto* session : all) session->shut_down(reason);
 }
 
+void ServerListener::shut_down_sessions_of(std::string_view account, std::string_view reason) {
+    std::vector<session::Session*> chosen;
+    for (auto& [raw, owned] : sessions_)
+        if (raw->account() == account) chosen.push_back(raw);
+    for (auto* session : chosen) session->shut_down(reason);
+}
+
 void ServerListener::session_finished(session::Session* session) {
     auto it = sessions_.find(session);
     if (it == sessions_.end()) return;

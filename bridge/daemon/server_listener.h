@@ -35,6 +35,8 @@ class ServerListener final : public session::SessionHost {
     const std::string& error() const { return error_; }
     // Ends every session with a goodbye naming `reason`.
     void shut_down_sessions(std::string_view reason);
+    // Ends the logged-in sessions of `account` with a goodbye naming `reason`.
+    void shut_down_sessions_of(std::string_view account, std::string_view reason);
     std::size_t session_count() const { return sessions_.size(); }
     const session::SessionServices& services() const { return *services_; }
     // Later sessions use these services (config reload); running sessions keep theirs.

@@ -96,6 +96,7 @@ struct TokenManager::Entry {
     Secret refresh_token;                    // per-login flows; "" = none
     Secret refresh_in_use;                   // the refresh token the request in flight redeems
     Secret rejected;                         // last token upstream refused (never reinstalled)
+    bool retired = false;  // its account left or changed in a reload: finish nothing, fetch nothing
 
     bool usable(Clock::time_point now) const {
         return token && now + expiry_margin(lifetime) < token->expires_at;
@@ -202,6 +203,64 @@ void TokenManager::install(Entry& entry, const store::StoredToken& row) {
 
 TokenManager::~TokenManager() {
     alive_.reset();
+}
+
+namespace {
+void entry_settled(TokenManager::Entry& entry) {
+    entry.fetching = false;
+}
+}  // namespace
+
+// Entries keep pointing into the account list they were made from; callbacks still queued on the
+// store worker or the secret resolver hold references to entries. So a retired entry and the old
+// list stay allocated (flagged, silent) until no fetch of it can be under way any more.
+void TokenManager::reconfigure(std::vector<config::AccountSettings> accounts,
+                               std::vector<config::ProxySettings> proxies) {
+    std::erase_if(retired_, [](const auto& entry) { return !entry->fetching; });
+    auto previous =
+        std::make_unique<std::vector<config::AccountSettings>>(std::move(options_.accounts));
+    options_.accounts = std::move(accounts);
+    const bool proxies_changed = !(options_.proxies == proxies);
+    options_.proxies = std::move(proxies);
+    std::size_t kept = 0;
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        Entry& entry = *it->second;
+        auto next = std::find_if(options_.accounts.begin(), options_.accounts.end(),
+                                 [&](const auto& a) { return a.name == it->first.first; });
+        // A proxy change may alter the route of any account's token calls: start afresh.
+        const bool same =
+            next != options_.accounts.end() && *next == *entry.account && !proxies_changed;
+        if (same) {
+            entry.account = &*next;
+            ++kept;
+            ++it;
+            continue;
+        }
+        spdlog::info("oauth: account {} {} by the reload: its cached token is dropped",
+                     it->first.first,
+                     next == options_.accounts.end() ? "was removed" : "was changed");
+        entry.retired = true;
+        // A fetch waits on one thing at a time: an HTTP call, a retry timer, or a store/secret
+        // callback. The first two end here; the last clears `fetching` when it runs.
+        const bool waits_here =
+            entry.call.active() || uv_is_active(reinterpret_cast<uv_handle_t*>(entry.timer.get()));
+        entry.call.cancel();
+        uv_timer_stop(entry.timer.get());
+        if (waits_here) entry.fetching = false;
+        finish_waiters(entry, make_error("account " + it->first.first +
+                                         " was changed by a configuration reload; log in again"));
+        if (entry.token) log::forget_secret(entry.token->value.reveal());
+        retired_.push_back(std::move(it->second));
+        it = entries_.erase(it);
+    }
+    discovered_.clear();
+    if (kept != 0 || !retired_.empty()) retired_accounts_.push_back(std::move(previous));
+    // Keep only account lists that a retired entry still points into.
+    std::erase_if(retired_accounts_, [&](const auto& list) {
+        return std::none_of(retired_.begin(), retired_.end(), [&](const auto& entry) {
+            return entry->account >= list->data() && entry->account < list->data() + list->size();
+        });
+    });
 }
 
 void TokenManager::set_refresh_observer(RefreshObserver observer) {
@@ -373,6 +432,7 @@ void TokenManager::read_stored(Entry& entry) {
             *row = (*store)->get(account, login);
         },
         [this, &entry, row] {
+            if (entry.retired) return entry_settled(entry);
             if (!*row) {
                 fail(entry, "token store: " + row->error().message, RefreshResult::permanent_error);
                 return;
@@ -465,6 +525,7 @@ void TokenManager::fetch_with_secrets(Entry& entry) {
     }
     secrets_.resolve("client_secret of account " + account.name, account.client_secret,
                      [this, &entry, proxy](const Result<Secret>& secret) {
+                         if (entry.retired) return entry_settled(entry);
                          if (!secret) {
                              fail(entry,
                                   "account " + entry.account->name +
@@ -485,6 +546,7 @@ void TokenManager::fetch_with_proxy(Entry& entry, const config::ProxySettings* p
     secrets_.resolve(
         "password of proxy " + proxy->name, proxy->password,
         [this, &entry, proxy](const Result<Secret>& password) {
+            if (entry.retired) return entry_settled(entry);
             if (!password) {
                 fail(entry,
                      "proxy " + proxy->name + ": cannot read password: " + password.error().message,
@@ -529,6 +591,7 @@ void TokenManager::fetch_endpoint(Entry& entry, const std::optional<HttpProxy>& 
     }
     entry.call = http_.start(base_request(plan->discovery_url, proxy), [this, &entry, plan = *plan,
                                                                         proxy](HttpResult answer) {
+        if (entry.retired) return entry_settled(entry);
         const std::string what = "discovery document " + plan.discovery_url;
         if (!answer.ok()) {
             fail(entry, transport_failure_message(answer, "discovery document", plan.discovery_url),
@@ -572,6 +635,7 @@ void TokenManager::post_token_request(Entry& entry, const std::string& endpoint,
     spdlog::debug("oauth: requesting a {} token for account {} from {}",
                   flow_name(entry.account->flow), entry.account->name, endpoint);
     entry.call = http_.start(std::move(request), [this, &entry, endpoint](HttpResult answer) {
+        if (entry.retired) return entry_settled(entry);
         on_token_answer(entry, endpoint, answer);
     });
 }
@@ -625,6 +689,7 @@ void TokenManager::persist_then_succeed(Entry& entry, AccessToken token,
             *saved = store ? (*store)->put(row) : Result<void>(store.error());
         },
         [this, &entry, saved, token = std::move(token), lifetime]() mutable {
+            if (entry.retired) return entry_settled(entry);
             if (!*saved)
                 spdlog::error(
                     "oauth: {}",
@@ -682,6 +747,7 @@ void TokenManager::fail(Entry& entry, std::string message, RefreshResult kind,
 }
 
 void TokenManager::schedule(Entry& entry, Millis delay) {
+    if (entry.retired) return;
     uv_timer_start(
         entry.timer.get(),
         [](uv_timer_t* timer) {

@@ -86,6 +86,12 @@ class TokenManager {
     // session. Unknown accounts and flows that store no per-login rows are ignored.
     void stored_token_changed(std::string_view account, std::string_view login);
 
+    // A reload: later calls use `accounts` and `proxies`. Cached tokens of accounts whose settings
+    // are unchanged stay; those of removed or changed accounts are dropped (their waiters get an
+    // error, their fetches are abandoned). The token store is not touched.
+    void reconfigure(std::vector<config::AccountSettings> accounts,
+                     std::vector<config::ProxySettings> proxies);
+
     // Every key seen so far, for /readyz.
     std::vector<TokenStatus> status() const;
     // Called after every completed fetch (success or final failure), for metrics.
@@ -131,6 +137,8 @@ class TokenManager {
     std::unique_ptr<TokenStoreWorker> store_;  // null without a state_dir
     bool loaded_ = true;                       // false until the stored tokens are read
     std::map<Key, std::unique_ptr<Entry>> entries_;
+    std::vector<std::unique_ptr<Entry>> retired_;  // see reconfigure()
+    std::vector<std::unique_ptr<std::vector<config::AccountSettings>>> retired_accounts_;
     std::map<std::string, std::string, std::less<>> discovered_;  // account → token endpoint
     std::vector<std::pair<std::shared_ptr<Waiter>, Result<AccessToken>>> deferred_;
     net::UvHandle<uv_timer_t> deferred_timer_;  // delivers deferred_ from the loop

@@ -107,6 +107,7 @@ void ClientSession::run_login(std::string user, Secret password, UpstreamLogin::
 void ClientSession::start_relay(LoginSuccess success, std::string to_client,
                                 std::string_view to_upstream, RelaySetup setup) {
     preauth_timer_.close();
+    if (success.account) account_ = success.account->name;
     client_->write(std::move(to_client));
     auto upstream = std::move(success.upstream);
     if (!to_upstream.empty()) upstream->write(to_upstream);

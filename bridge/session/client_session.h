@@ -27,6 +27,7 @@ class ClientSession : public Session {
 
     void start() final;
     void shut_down(std::string_view reason) final;
+    std::string_view account() const final { return account_; }
 
   protected:
     struct RelaySetup {
@@ -70,6 +71,7 @@ class ClientSession : public Session {
     std::unique_ptr<net::ByteStream> client_;
     SessionHost& host_;
     std::string peer_;
+    std::string account_;  // set when the relay starts
     UpstreamLogin login_;
     std::unique_ptr<Relay> relay_;
     net::UvHandle<uv_timer_t> preauth_timer_;

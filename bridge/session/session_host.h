@@ -14,6 +14,8 @@ class Session {
     // Stop for the daemon (SIGTERM past the grace period, account removed): a protocol-correct
     // goodbye naming `reason`, then close.
     virtual void shut_down(std::string_view reason) = 0;
+    // The [[account]] this session relays for once logged in; empty before.
+    virtual std::string_view account() const = 0;
 };
 
 class SessionHost {

@@ -394,6 +394,7 @@ void SmtpSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
 }
 
 void SmtpSession::start_relay(LoginSuccess success) {
+    if (success.account) account_ = success.account->name;
     preauth_timer_.close();
     resume_timer_.close();
     state_ = State::relaying;

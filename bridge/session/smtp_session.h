@@ -32,6 +32,7 @@ class SmtpSession final : public Session {
     void start() override;
     // Daemon stop or account removal: a 421 naming `reason`, then close.
     void shut_down(std::string_view reason) override;
+    std::string_view account() const override { return account_; }
 
   private:
     enum class State {
@@ -59,6 +60,7 @@ class SmtpSession final : public Session {
     void begin_login(std::string user, Secret password);
     void on_login(std::optional<LoginSuccess> success, const LoginFailure& failure);
     void start_relay(LoginSuccess success);
+    std::string account_;  // set when the relay starts
     void start_local_tls();
     std::string ehlo_answer() const;
     bool can_starttls() const;

@@ -449,5 +449,49 @@ TEST_F(TokenManagerTest, StatusBeforeAnyRequestIsEmpty) {
     EXPECT_TRUE(manager().status().empty());
 }
 
+TEST_F(TokenManagerTest, ReloadKeepsTheTokenOfAnUnchangedAccount) {
+    server_.push({200, token_json("tok-kept")});
+    ASSERT_TRUE(get().ok());
+    manager().reconfigure(options_.accounts, options_.proxies);
+    auto again = get();
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(again->value.reveal(), "tok-kept");
+    EXPECT_EQ(server_.requests(), 1);
+}
+
+TEST_F(TokenManagerTest, ReloadDropsTheTokenOfAChangedAccount) {
+    server_.push({200, token_json("tok-old-client")});
+    server_.push({200, token_json("tok-new-client")});
+    ASSERT_TRUE(get().ok());
+    auto accounts = options_.accounts;
+    accounts[0].client_id = "mail-app-2";
+    manager().reconfigure(accounts, options_.proxies);
+    auto again = get();
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(again->value.reveal(), "tok-new-client");
+    ASSERT_EQ(server_.requests(), 2);
+    EXPECT_EQ(test::decode_form(server_.seen().at(1).body)["client_id"], "mail-app-2");
+}
+
+TEST_F(TokenManagerTest, ReloadRemovingAnAccountAnswersItsWaitersAndForgetsIt) {
+    server_.set_default({200, token_json("tok-slow"), {}, 300ms});
+    std::optional<Result<AccessToken>> during;
+    auto wait = manager().get_token("acme", "a@example.com",
+                                    [&](const Result<AccessToken>& r) { during.emplace(r); });
+    EXPECT_TRUE(test::run_until(&loop_, [&] { return server_.requests() == 1; }));
+    manager().reconfigure({}, {});
+    EXPECT_TRUE(test::run_until(&loop_, [&] { return during.has_value(); }));
+    ASSERT_FALSE(during->ok());
+    EXPECT_NE(during->error().message.find("changed by a configuration reload"), std::string::npos)
+        << during->error().message;
+    test::run_for(&loop_, 400ms);  // the abandoned answer arrives into nothing
+    EXPECT_TRUE(manager().status().empty());
+    auto after = get();
+    ASSERT_FALSE(after.ok());
+    EXPECT_NE(after.error().message.find("no account named \"acme\""), std::string::npos);
+    // A second reload frees what the first one retired.
+    manager().reconfigure({}, {});
+}
+
 }  // namespace
 }  // namespace mb::oauth
