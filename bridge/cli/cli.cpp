@@ -13,6 +13,7 @@
 #include "bridge/cli/exit_codes.h"
 #include "bridge/cli/hash_password_command.h"
 #include "bridge/cli/status_command.h"
+#include "bridge/cli/test_command.h"
 #include "bridge/cli/version_command.h"
 #include "bridge/config/config_loader.h"
 #include "bridge/daemon/daemon.h"
@@ -87,6 +88,16 @@ int run(int argc, char** argv) {
     status_cmd->add_flag("--json", status_json, "print the daemon's report as JSON");
     status_cmd->add_option("--config", config_path, "configuration file (TOML)")->required();
 
+    auto* test_cmd = app.add_subcommand(
+        "test", "connect upstream for an account and report each step and its time");
+    TestOptions test_options;
+    test_cmd->add_option("account", test_options.account, "account name")->required();
+    test_cmd->add_option("--login", test_options.login,
+                         "the user to test (default: the account's)");
+    test_cmd->add_option("--server", test_options.server, "only this [[server]] (default: all)");
+    test_cmd->add_flag("--json", test_options.json, "print the steps as JSON");
+    test_cmd->add_option("--config", config_path, "configuration file (TOML)")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -100,6 +111,7 @@ int run(int argc, char** argv) {
     }
     if (*hash_cmd) return hash_password_command();
     if (*status_cmd) return status_command(config_path, status_json);
+    if (*test_cmd) return test_command(config_path, test_options);
     if (*cache_cmd) return cache_command(config_path, cache_account, cache_mailbox, cache_login);
     if (*auth_cmd)
         return auth_command(config_path, auth_account, auth_login,

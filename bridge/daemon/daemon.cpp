@@ -21,6 +21,7 @@
 #include "bridge/daemon/config_reloader.h"
 #include "bridge/daemon/server_listener.h"
 #include "bridge/daemon/systemd_notifier.h"
+#include "bridge/daemon/upstream_route.h"
 #include "bridge/health/health_server.h"
 #include "bridge/health/metrics.h"
 #include "bridge/log/log.h"
@@ -387,9 +388,9 @@ class Daemon {
             if (latency_ms) state.last_latency_ms = latency_ms;
             state.last_error = error;
         };
-        auto upstream_tls = net::TlsClientContext::create({server.ca_file, server.verify});
-        if (!upstream_tls) {
-            status = make_error("[[server]] " + server.name + ": " + upstream_tls.error().message);
+        auto route = prepare_upstream_route(*config, server);
+        if (!route) {
+            status = route.error();
             return nullptr;
         }
         if (!server.verify)
@@ -397,16 +398,8 @@ class Daemon {
                 "[[server]] {}: verify = false: the upstream certificate and hostname "
                 "are NOT checked",
                 server.name);
-        services->upstream_tls =
-            std::make_shared<net::TlsClientContext>(std::move(upstream_tls.value()));
-        if (!server.proxy.empty()) {
-            auto proxy = proxy_target(*config->find_proxy(server.proxy));
-            if (!proxy) {
-                status = make_error("[[server]] " + server.name + ": " + proxy.error().message);
-                return nullptr;
-            }
-            services->proxy = std::move(proxy.value());
-        }
+        services->upstream_tls = std::move(route->tls);
+        services->proxy = std::move(route->proxy);
         if (server.local_tls != config::LocalTls::none) {
             auto local = net::TlsServerContext::create(server.local_cert, server.local_key);
             if (!local) {
@@ -416,43 +409,6 @@ class Daemon {
             services->local_tls = std::make_shared<net::TlsServerContext>(std::move(local.value()));
         }
         return services;
-    }
-
-    // Resolves the proxy password (before the loop turns: a command secret may take a moment)
-    // and loads the proxy's TLS trust for https:// proxies.
-    static Result<net::ProxyTarget> proxy_target(const config::ProxySettings& settings) {
-        net::ProxyTarget target;
-        target.name = settings.name;
-        target.url = settings.url;
-        target.host = settings.address.host;
-        target.port = settings.address.port;
-        target.https = settings.https;
-        switch (settings.auth) {
-            case config::ProxyAuth::none:
-                target.auth = protocol::http::ProxyAuthMode::none;
-                break;
-            case config::ProxyAuth::basic:
-                target.auth = protocol::http::ProxyAuthMode::basic;
-                break;
-            case config::ProxyAuth::digest:
-                target.auth = protocol::http::ProxyAuthMode::digest;
-                break;
-            case config::ProxyAuth::any:
-                target.auth = protocol::http::ProxyAuthMode::any;
-                break;
-        }
-        target.username = settings.username;
-        if (!settings.password.empty()) {
-            auto password = config::resolve_secret(settings.password);
-            if (!password)
-                return make_error("proxy " + settings.name +
-                                  " password: " + password.error().message);
-            target.password = std::move(password.value());
-        }
-        target.ca_file = settings.ca_file;
-        target.no_proxy = settings.no_proxy;
-        if (auto tls = target.load_tls(); !tls) return tls.error();
-        return target;
     }
 
     Result<void> start_listeners() {

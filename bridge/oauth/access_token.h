@@ -12,8 +12,15 @@
 
 namespace mb::oauth {
 
+// Where the manager got a token: a still-valid row of the token store, the refresh_token grant, or
+// a fresh grant (client credentials).
+enum class TokenOrigin { stored, refreshed, obtained };
+// "from the token store", "refreshed", "obtained"
+std::string_view to_string(TokenOrigin origin);
+
 struct AccessToken {
     Secret value;  // the bearer token for XOAUTH2/OAUTHBEARER
+    TokenOrigin origin = TokenOrigin::obtained;
     std::chrono::steady_clock::time_point expires_at;
     std::chrono::system_clock::time_point valid_until;  // the same instant, for display
 };

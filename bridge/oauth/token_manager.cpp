@@ -59,6 +59,18 @@ std::string_view to_string(TokenState state) {
     return "unknown";
 }
 
+std::string_view to_string(TokenOrigin origin) {
+    switch (origin) {
+        case TokenOrigin::stored:
+            return "from the token store";
+        case TokenOrigin::refreshed:
+            return "refreshed";
+        case TokenOrigin::obtained:
+            return "obtained";
+    }
+    return "obtained";
+}
+
 std::string_view to_string(RefreshResult result) {
     switch (result) {
         case RefreshResult::success:
@@ -190,6 +202,7 @@ void TokenManager::install(Entry& entry, const store::StoredToken& row) {
         std::chrono::seconds(1));
     AccessToken token;
     token.value = row.access_token;
+    token.origin = TokenOrigin::stored;
     token.expires_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(left);
     token.valid_until = *row.expires_at;
     log::register_secret(token.value.reveal());
@@ -701,6 +714,8 @@ void TokenManager::persist_then_succeed(Entry& entry, AccessToken token,
 }
 
 void TokenManager::succeed(Entry& entry, AccessToken token, std::chrono::seconds lifetime) {
+    token.origin = entry.account->flow == config::Flow::client_credentials ? TokenOrigin::obtained
+                                                                           : TokenOrigin::refreshed;
     log::register_secret(token.value.reveal());
     if (entry.token) log::forget_secret(entry.token->value.reveal());
     entry.token = std::move(token);
