@@ -10,6 +10,7 @@
 
 #include "bridge/cli/exit_codes.h"
 #include "bridge/config/config_loader.h"
+#include "bridge/config/secret_resolver.h"
 #include "bridge/daemon/upstream_route.h"
 #include "bridge/log/log.h"
 #include "bridge/oauth/token_manager.h"
@@ -131,6 +132,8 @@ int test_command(const std::filesystem::path& config_path, const TestOptions& op
     auto token_options = oauth::TokenManagerOptions::from_config(*config);
     token_options.retry.max_retries = 0;  // an admin testing wants the answer now
     auto tokens = std::make_unique<oauth::TokenManager>(&loop, token_options);
+    auto secrets = std::make_unique<oauth::SecretCache>(
+        &loop, [](const config::SecretSource& source) { return config::resolve_secret(source); });
     std::vector<session::ProbeReport> reports;
     std::vector<std::string> lines;
     for (const auto* server : servers) {
@@ -148,6 +151,7 @@ int test_command(const std::filesystem::path& config_path, const TestOptions& op
         services->config = config;
         services->server = server;
         services->tokens = tokens.get();
+        services->secrets = secrets.get();
         services->upstream_tls = std::move(route->tls);
         services->proxy = std::move(route->proxy);
         bool done = false;
@@ -159,6 +163,7 @@ int test_command(const std::filesystem::path& config_path, const TestOptions& op
         run_until(&loop, done);
     }
     tokens.reset();
+    secrets.reset();
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
 

@@ -127,6 +127,9 @@ class Daemon {
         tokens_->set_refresh_observer([this](std::string_view account, oauth::RefreshResult r) {
             metrics_.token_refresh(account, to_metric(r));
         });
+        upstream_secrets_ = std::make_unique<oauth::SecretCache>(
+            &loop_,
+            [](const config::SecretSource& source) { return config::resolve_secret(source); });
         authorizations_ = std::make_unique<oauth::AuthorizationRunner>(
             &loop_, [this](const std::string& account, const std::string& login) {
                 if (tokens_) tokens_->stored_token_changed(account, login);
@@ -371,6 +374,7 @@ class Daemon {
         services->tokens = tokens_.get();
         services->metrics = &metrics_;
         services->cache = cache_ ? &cache_->writer() : nullptr;
+        services->secrets = upstream_secrets_.get();
         backoff_.set_longest(std::chrono::seconds(config->daemon.upstream_backoff_max));
         services->backoff = config->daemon.upstream_backoff_max > 0 ? &backoff_ : nullptr;
         services->on_login = [this](const std::string& account, health::LoginResult result,
@@ -567,6 +571,7 @@ class Daemon {
         listeners_.clear();
         finished_listeners_.clear();
         tokens_.reset();
+        upstream_secrets_.reset();
         passwords_.reset();
     }
 
@@ -587,6 +592,7 @@ class Daemon {
     session::UpstreamBackoff backoff_;  // per (account, upstream), kept across reloads
     uint64_t grace_deadline_ = 0;
     std::unique_ptr<oauth::TokenManager> tokens_;
+    std::unique_ptr<oauth::SecretCache> upstream_secrets_;  // auth = "password" accounts
     std::shared_ptr<const config::Config> shared_config_;
     std::unique_ptr<oauth::AuthorizationRunner> authorizations_;  // /auth/ACCOUNT flows
     std::unique_ptr<AuthorizationPages> auth_pages_;

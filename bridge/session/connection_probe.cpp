@@ -236,6 +236,30 @@ void ConnectionProbe::on_prepared(const std::optional<UpstreamError>& error) {
 
 void ConnectionProbe::request_token() {
     step_started_ = Clock::now();
+    if (account_.auth == config::AccountAuth::password) {
+        if (!services_->secrets) {
+            add("password", false, Clock::now() - step_started_,
+                account_.name + ": upstream passwords are not available");
+            finish();
+            return;
+        }
+        services_->secrets->resolve(
+            "upstream_password of account " + account_.name, account_.upstream_password,
+            [this](const Result<Secret>& password) {
+                if (!done_) return;
+                if (!password) {
+                    add("password", false, Clock::now() - step_started_,
+                        account_.name +
+                            ": cannot read upstream_password: " + password.error().message);
+                    finish();
+                    return;
+                }
+                password_ = *password;
+                add("password", true, Clock::now() - step_started_, "upstream_password read");
+                authenticate();
+            });
+        return;
+    }
     token_wait_ = services_->tokens->get_token(
         account_.name, login_,
         [this](const Result<oauth::AccessToken>& token) {
@@ -258,23 +282,26 @@ void ConnectionProbe::request_token() {
 
 void ConnectionProbe::authenticate() {
     step_started_ = Clock::now();
-    upstream_->authenticate(
-        AccountDirectory::upstream_identity(account_, login_), token_->value,
-        [this](Result<std::string> answer, const UpstreamError& error) {
-            const std::string mechanism(protocol::sasl::mechanism_name(upstream_->mechanism()));
-            if (!answer) {
-                add("authenticate", false, Clock::now() - step_started_,
-                    error.failure == UpstreamFailure::auth_rejected
-                        ? account_.name + ": upstream rejected the OAuth2 token (" + error.message +
-                              ")"
-                        : account_.name + ": " + error.message);
-                finish();
-                return;
-            }
-            add("authenticate", true, Clock::now() - step_started_,
-                mechanism + " as " + AccountDirectory::upstream_identity(account_, login_));
-            log_out();
-        });
+    const bool by_password = account_.auth == config::AccountAuth::password;
+    const std::string identity = AccountDirectory::upstream_identity(account_, login_);
+    auto answered = [this, by_password, identity](Result<std::string> answer,
+                                                  const UpstreamError& error) {
+        if (!answer) {
+            add("authenticate", false, Clock::now() - step_started_,
+                error.failure == UpstreamFailure::auth_rejected && !by_password
+                    ? account_.name + ": upstream rejected the OAuth2 token (" + error.message + ")"
+                    : account_.name + ": " + error.message);
+            finish();
+            return;
+        }
+        add("authenticate", true, Clock::now() - step_started_,
+            upstream_->auth_method() + " as " + identity);
+        log_out();
+    };
+    if (by_password)
+        upstream_->authenticate_password(identity, *password_, answered);
+    else
+        upstream_->authenticate(identity, token_->value, answered);
 }
 
 // The protocol's own goodbye; the step ends at its answer (or the server closing).

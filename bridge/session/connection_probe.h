@@ -21,8 +21,8 @@
 namespace mb::session {
 
 struct ProbeStep {
-    std::string name;  // resolve, tcp_connect, proxy_connect, tls, starttls, greeting, token,
-                       // authenticate, logout
+    std::string name;  // resolve, tcp_connect, proxy_connect, tls, starttls, greeting, token (or
+                       // password), authenticate, logout
     bool ok = true;
     double milliseconds = 0;
     std::string detail;  // what was found, or why it failed (the client's reason text)
@@ -78,6 +78,7 @@ class ConnectionProbe {
     std::unique_ptr<UpstreamClient> upstream_;
     std::unique_ptr<net::ByteStream> stream_;  // after authentication, for the logout
     std::optional<oauth::AccessToken> token_;
+    std::optional<Secret> password_;  // auth = "password" accounts
     oauth::TokenWait token_wait_;
     net::UvHandle<uv_timer_t> logout_timer_;
     std::string logout_answer_;

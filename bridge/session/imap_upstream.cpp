@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include "protocol/imap/response_parser.h"
+#include "protocol/imap/string_quoting.h"
+#include "protocol/sasl/plain.h"
 
 namespace mb::session {
 namespace imap = protocol::imap;
@@ -168,6 +170,50 @@ void ImapUpstream::authenticate(const std::string& user, const Secret& token, Au
     arm_timer("the authentication");
 }
 
+void ImapUpstream::authenticate_password(const std::string& user, const Secret& password,
+                                         AuthHandler done) {
+    expect_authenticated(std::move(done));
+    std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
+    pending_tag_ = next_tag();
+    if (imap::has_capability(caps, "AUTH=PLAIN")) {
+        auto response = sasl::encode_plain("", user, password);
+        if (!response) {
+            fail(UpstreamFailure::protocol,
+                 "cannot build the PLAIN response: " + response.error().message);
+            return;
+        }
+        set_password_method("PLAIN");
+        const std::string command = pending_tag_ + " AUTHENTICATE PLAIN";
+        if (imap::has_capability(caps, "SASL-IR")) {
+            send_secret(Secret(command + " " + response->reveal() + "\r\n"));
+            initial_response_.reset();
+        } else {
+            send(command + "\r\n");
+            initial_response_ = std::move(response.value());
+        }
+    } else if (!imap::has_capability(caps, "LOGINDISABLED")) {
+        const auto quotable = [](std::string_view text) {
+            return imap::choose_string_form(text, false) == imap::StringForm::Quoted;
+        };
+        if (!quotable(user) || !quotable(password.reveal())) {
+            fail(UpstreamFailure::protocol,
+                 "upstream " + where() +
+                     " offers no AUTH=PLAIN, and LOGIN cannot carry this user name or password "
+                     "(8-bit, line breaks or over 1 KiB)");
+            return;
+        }
+        set_password_method("LOGIN");
+        send_secret(Secret(pending_tag_ + " LOGIN " + imap::quoted_string(user) + " " +
+                           imap::quoted_string(password.reveal()) + "\r\n"));
+    } else {
+        fail(UpstreamFailure::protocol,
+             "upstream " + where() + " offers neither AUTH=PLAIN nor LOGIN for a password");
+        return;
+    }
+    state_ = State::authenticating;
+    arm_timer("the authentication");
+}
+
 void ImapUpstream::on_auth_line(std::string_view line, std::string_view rest) {
     auto response = imap::parse_response(line);
     if (!response) return;
@@ -175,6 +221,10 @@ void ImapUpstream::on_auth_line(std::string_view line, std::string_view rest) {
         if (initial_response_) {
             send_secret(Secret(initial_response_->reveal() + "\r\n"));
             initial_response_.reset();
+            return;
+        }
+        if (password_mode()) {  // PLAIN has no second challenge: cancel, the NO follows
+            send("*\r\n");
             return;
         }
         // The server's error challenge (base64 JSON): answer it so the tagged NO follows.

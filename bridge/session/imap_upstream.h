@@ -21,6 +21,8 @@ class ImapUpstream final : public UpstreamConversation {
         return state_ != State::idle && state_ != State::ready && state_ != State::failed;
     }
     void authenticate(const std::string& user, const Secret& token, AuthHandler done) override;
+    void authenticate_password(const std::string& user, const Secret& password,
+                               AuthHandler done) override;
 
   private:
     enum class State {

@@ -3,8 +3,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "protocol/pop3/command_builder.h"
 #include "protocol/pop3/limits.h"
+#include "protocol/sasl/plain.h"
 
 namespace mb::session {
 namespace pop3 = protocol::pop3;
@@ -135,9 +138,54 @@ void Pop3Upstream::authenticate(const std::string& user, const Secret& token, Au
     arm_timer("the authentication");
 }
 
+void Pop3Upstream::authenticate_password(const std::string& user, const Secret& password,
+                                         AuthHandler done) {
+    expect_authenticated(std::move(done));
+    pass_line_.reset();
+    deferred_response_.reset();
+    if (capabilities_.has_sasl("PLAIN")) {
+        auto response = sasl::encode_plain("", user, password);
+        if (!response) {
+            fail(UpstreamFailure::protocol,
+                 "cannot build the PLAIN response: " + response.error().message);
+            return;
+        }
+        set_password_method("PLAIN");
+        auto command = pop3::auth_command("PLAIN", *response);
+        deferred_response_ = std::move(command.deferred_response);
+        state_ = State::authenticating;
+        send_secret(command.first_line);
+    } else {
+        const bool printable =
+            std::none_of(user.begin(), user.end(), [](char c) { return c == '\r' || c == '\n'; }) &&
+            std::none_of(password.reveal().begin(), password.reveal().end(),
+                         [](char c) { return c == '\r' || c == '\n'; });
+        if (!printable) {
+            fail(UpstreamFailure::protocol, "the user name or password holds a line break");
+            return;
+        }
+        set_password_method("USER");
+        pass_line_ = Secret("PASS " + password.reveal() + "\r\n");
+        state_ = State::authenticating;
+        send(pop3::user_command(user));
+    }
+    arm_timer("the authentication");
+}
+
 void Pop3Upstream::on_auth_line(std::string_view line, std::string_view rest) {
     auto status = pop3::parse_status_line(line);
     if (!status) return;
+    if (pass_line_ && status->kind == pop3::StatusLine::Kind::Ok) {  // USER accepted
+        send_secret(*pass_line_);
+        pass_line_.reset();
+        return;
+    }
+    pass_line_.reset();
+    if (status->kind == pop3::StatusLine::Kind::Continuation && password_mode() &&
+        !deferred_response_) {
+        send("*\r\n");  // PLAIN has no second challenge: cancel, the -ERR follows
+        return;
+    }
     if (status->kind == pop3::StatusLine::Kind::Continuation) {
         if (deferred_response_) {
             send_secret(*deferred_response_);

@@ -21,6 +21,8 @@ class Pop3Upstream final : public UpstreamConversation {
         return state_ != State::idle && state_ != State::ready && state_ != State::failed;
     }
     void authenticate(const std::string& user, const Secret& token, AuthHandler done) override;
+    void authenticate_password(const std::string& user, const Secret& password,
+                               AuthHandler done) override;
     // The upstream's capabilities (after TLS), valid once ready().
     const protocol::pop3::Capabilities& capabilities() const { return capabilities_; }
 
@@ -43,6 +45,7 @@ class Pop3Upstream final : public UpstreamConversation {
     bool capa_started_ = false;
     protocol::pop3::Capabilities capabilities_;
     std::optional<Secret> deferred_response_;
+    std::optional<Secret> pass_line_;  // USER/PASS: "PASS …" after the USER's +OK
 };
 
 }  // namespace mb::session

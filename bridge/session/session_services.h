@@ -17,6 +17,7 @@
 #include "bridge/health/metrics.h"
 #include "bridge/net/proxy_tunnel.h"
 #include "bridge/net/tls_context.h"
+#include "bridge/oauth/secret_cache.h"
 #include "bridge/oauth/token_manager.h"
 #include "bridge/session/account_directory.h"
 #include "bridge/session/local_password_checker.h"
@@ -43,6 +44,7 @@ struct SessionServices {
     health::Metrics* metrics = nullptr;     // owned by the daemon, outlives sessions
     store::CacheWriter* cache = nullptr;    // owned by the daemon; null: no metadata cache
     UpstreamBackoff* backoff = nullptr;     // owned by the daemon; null: no backoff
+    oauth::SecretCache* secrets = nullptr;  // owned by the daemon: upstream passwords, off the loop
     LoginObserver on_login;
     ProxyObserver on_proxy;
     std::shared_ptr<net::TlsClientContext> upstream_tls;

@@ -3,6 +3,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
+#include "protocol/sasl/login.h"
+#include "protocol/sasl/plain.h"
 #include "protocol/smtp/command_builder.h"
 
 namespace mb::session {
@@ -144,12 +148,48 @@ void SmtpUpstream::authenticate(const std::string& user, const Secret& token, Au
     arm_timer("the authentication");
 }
 
+// Like the bearer tokens, PLAIN goes as the mechanism alone, then the response after 334
+// (servers reject long AUTH lines); AUTH LOGIN sends the user, then the password.
+void SmtpUpstream::authenticate_password(const std::string& user, const Secret& password,
+                                         AuthHandler done) {
+    expect_authenticated(std::move(done));
+    deferred_response_.reset();
+    login_password_.reset();
+    if (capabilities_.has_auth("PLAIN")) {
+        auto response = sasl::encode_plain("", user, password);
+        if (!response) {
+            fail(UpstreamFailure::protocol,
+                 "cannot build the PLAIN response: " + response.error().message);
+            return;
+        }
+        set_password_method("PLAIN");
+        auto command = smtp::auth_command("PLAIN", *response);
+        deferred_response_ = std::move(command.deferred_response);
+        send_secret(command.first_line);
+    } else if (capabilities_.has_auth("LOGIN")) {
+        set_password_method("LOGIN");
+        deferred_response_ = Secret(sasl::encode_login_user(user) + "\r\n");
+        login_password_ = Secret(sasl::encode_login_password(password).reveal() + "\r\n");
+        send("AUTH LOGIN\r\n");
+    } else {
+        fail(UpstreamFailure::protocol,
+             "upstream " + where() + " offers neither AUTH PLAIN nor AUTH LOGIN for a password");
+        return;
+    }
+    state_ = State::authenticating;
+    arm_timer("the authentication");
+}
+
 void SmtpUpstream::on_auth_reply(const smtp::Reply& reply, std::string reply_raw,
                                  std::string_view rest) {
     if (reply.code == 334) {
         if (deferred_response_) {
             send_secret(*deferred_response_);
-            deferred_response_.reset();
+            deferred_response_ = std::exchange(login_password_, std::nullopt);
+            return;
+        }
+        if (password_mode()) {  // no further challenge in PLAIN or LOGIN: cancel
+            send("*\r\n");
             return;
         }
         // The server's error challenge (base64 JSON): answer it so that its 535 follows.
@@ -160,6 +200,7 @@ void SmtpUpstream::on_auth_reply(const smtp::Reply& reply, std::string reply_raw
         return;
     }
     deferred_response_.reset();
+    login_password_.reset();
     if (reply.code == 235) {
         state_ = State::authenticated;
         report_authenticated(std::move(reply_raw), rest);

@@ -34,6 +34,8 @@ class SmtpUpstream final : public UpstreamConversation {
         return state_ != State::idle && state_ != State::ready && state_ != State::failed;
     }
     void authenticate(const std::string& user, const Secret& token, AuthHandler done) override;
+    void authenticate_password(const std::string& user, const Secret& password,
+                               AuthHandler done) override;
 
   private:
     enum class State {
@@ -68,6 +70,7 @@ class SmtpUpstream final : public UpstreamConversation {
     std::string reply_raw_;  // the lines of the reply being assembled, CRLF included
     protocol::smtp::EhloCapabilities capabilities_;
     std::optional<Secret> deferred_response_;  // sent after the server's first "334"
+    std::optional<Secret> login_password_;     // AUTH LOGIN: base64 password for the second 334
 };
 
 }  // namespace mb::session

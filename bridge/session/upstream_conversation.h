@@ -46,6 +46,12 @@ class UpstreamClient {
     virtual bool preparing() const = 0;
     // Requires ready(). After a refusal the connection stays usable for another try.
     virtual void authenticate(const std::string& user, const Secret& token, AuthHandler done) = 0;
+    // [[account]] auth = "password": SASL PLAIN, or the protocol's own login where the server
+    // offers no PLAIN (IMAP LOGIN, POP3 USER/PASS). Requires ready(), which implies verified TLS.
+    virtual void authenticate_password(const std::string& user, const Secret& password,
+                                       AuthHandler done) = 0;
+    // How the last authentication was made ("OAUTHBEARER", "XOAUTH2", "PLAIN", "LOGIN", "USER").
+    virtual std::string auth_method() const = 0;
     // After a successful authenticate(): the stream (not reading, no handlers) and the bytes the
     // upstream sent after its final answer.
     virtual std::unique_ptr<net::ByteStream> take_stream() = 0;
@@ -71,6 +77,10 @@ class UpstreamConversation : public UpstreamClient {
     std::string take_leftover() override { return std::move(leftover_); }
     const net::DialTimings& timings() const override { return dialer_.timings(); }
     protocol::sasl::BearerMechanism mechanism() const override { return mechanism_; }
+    std::string auth_method() const override {
+        return password_method_.empty() ? std::string(protocol::sasl::mechanism_name(mechanism_))
+                                        : password_method_;
+    }
 
   protected:
     // Connects; then on_connected() (or on_failed()).
@@ -100,6 +110,9 @@ class UpstreamConversation : public UpstreamClient {
     // Completion, one per step: the handler given to prepare() / authenticate() runs once.
     void expect_prepared(PreparedHandler done) { prepared_ = std::move(done); }
     void expect_authenticated(AuthHandler done) { auth_done_ = std::move(done); }
+    // A password authentication is under way with `method` (auth_method() reports it).
+    void set_password_method(std::string method) { password_method_ = std::move(method); }
+    bool password_mode() const { return !password_method_.empty(); }
     void report_ready();
     // The upstream accepted the authentication with `answer` (its line, CRLF included).
     void report_authenticated(std::string answer, std::string_view rest);
@@ -129,6 +142,7 @@ class UpstreamConversation : public UpstreamClient {
     PreparedHandler prepared_;
     AuthHandler auth_done_;
     protocol::sasl::BearerMechanism mechanism_ = protocol::sasl::BearerMechanism::Xoauth2;
+    std::string password_method_;  // non-empty while/after a password authentication
     bool handed_over_ = false;
     bool failed_ = false;
     bool tls_active_ = false;

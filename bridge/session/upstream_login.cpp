@@ -39,6 +39,8 @@ void UpstreamLogin::login(std::string user, Secret password, Done done) {
     password_ = std::move(password);
     retried_ = false;
     token_.reset();
+    upstream_password_.reset();
+    ++attempt_;
     started_ = std::chrono::steady_clock::now();
     account_ = services_->directory->find(user_);
     if (!account_) {
@@ -74,7 +76,50 @@ void UpstreamLogin::on_password_checked(Result<bool> verdict) {
             return;
         }
     }
+    request_credentials();
+}
+
+void UpstreamLogin::request_credentials() {
+    if (password_account()) {
+        resolve_upstream_password();
+        return;
+    }
     request_token();
+}
+
+// The secret may be a file or a command: resolved on the threadpool (and kept by the cache).
+void UpstreamLogin::resolve_upstream_password() {
+    if (!services_->secrets) {
+        fail(LoginResult::token_unavailable, true,
+             account_->name + ": upstream passwords are not available in this process");
+        return;
+    }
+    const auto& source = account_->upstream_password;
+    // The name changes with the configured source, so a reload's new password is read afresh.
+    const std::string name =
+        "upstream_password of account " + account_->name + " #" +
+        std::to_string(std::hash<std::string>{}(std::to_string(static_cast<int>(source.kind)) +
+                                                '\0' + source.literal + '\0' + source.env_name +
+                                                '\0' + source.file.string() + '\0' + [&] {
+                                                    std::string joined;
+                                                    for (const auto& part : source.command)
+                                                        joined += part + '\0';
+                                                    return joined;
+                                                }()));
+    std::weak_ptr<bool> alive = alive_;
+    const unsigned attempt = attempt_;
+    services_->secrets->resolve(
+        name, source, [this, alive, attempt](const Result<Secret>& password) {
+            if (alive.expired() || !done_ || attempt != attempt_) return;
+            if (!password) {
+                fail(LoginResult::token_unavailable, true,
+                     account_->name +
+                         ": cannot read upstream_password: " + password.error().message);
+                return;
+            }
+            upstream_password_ = *password;
+            credentials_ready();
+        });
 }
 
 void UpstreamLogin::request_token() {
@@ -90,6 +135,10 @@ void UpstreamLogin::on_token(const Result<oauth::AccessToken>& token) {
         return;
     }
     token_ = *token;
+    credentials_ready();
+}
+
+void UpstreamLogin::credentials_ready() {
     if (early_error_ &&
         std::chrono::steady_clock::now() - early_error_at_ > std::chrono::seconds(5))
         early_error_.reset();  // long ago: dial again
@@ -134,7 +183,7 @@ void UpstreamLogin::record_proxy(const std::optional<UpstreamError>& error) {
 
 void UpstreamLogin::on_upstream_prepared(const std::optional<UpstreamError>& error) {
     record_proxy(error);
-    if (!done_ || !token_) {  // the login picks it up when it gets there
+    if (!done_ || !have_credentials()) {  // the login picks it up when it gets there
         if (error) {
             early_error_ = *error;
             early_error_at_ = std::chrono::steady_clock::now();
@@ -149,6 +198,14 @@ void UpstreamLogin::on_upstream_prepared(const std::optional<UpstreamError>& err
 }
 
 void UpstreamLogin::authenticate() {
+    if (password_account()) {
+        upstream_->authenticate_password(
+            AccountDirectory::upstream_identity(*account_, user_), *upstream_password_,
+            [this](Result<std::string> answer, const UpstreamError& error) {
+                on_upstream_auth(std::move(answer), error);
+            });
+        return;
+    }
     upstream_->authenticate(AccountDirectory::upstream_identity(*account_, user_), token_->value,
                             [this](Result<std::string> answer, const UpstreamError& error) {
                                 on_upstream_auth(std::move(answer), error);
@@ -158,6 +215,12 @@ void UpstreamLogin::authenticate() {
 void UpstreamLogin::on_upstream_auth(Result<std::string> answer, const UpstreamError& error) {
     if (answer) {
         succeed(std::move(answer.value()));
+        return;
+    }
+    if (error.failure == UpstreamFailure::auth_rejected && password_account()) {
+        // The upstream's own words, after the account name: a new token cannot help here.
+        fail(LoginResult::upstream_rejected, false, account_->name + ": " + error.message,
+             error.response_code);
         return;
     }
     if (error.failure == UpstreamFailure::auth_rejected && !retried_ && upstream_->ready()) {
@@ -202,6 +265,7 @@ void UpstreamLogin::fail(LoginResult result, bool temporary, std::string message
     if (account_ && services_->on_login) services_->on_login(account_->name, result, message);
     if (upstream_ && !upstream_->ready() && !upstream_->preparing()) upstream_.reset();
     token_.reset();
+    upstream_password_.reset();
     LoginFailure failure{result, temporary, std::move(upstream_code), std::move(message)};
     auto done = std::move(done_);
     done_ = nullptr;
@@ -218,8 +282,7 @@ void UpstreamLogin::succeed(std::string answer) {
     services_->metrics->connect_latency(services_->server->name, seconds);
     if (services_->on_login) services_->on_login(account_->name, LoginResult::ok, "");
     spdlog::info("{} {} login {} (account {}) ok via {} in {:.1f} ms", services_->server->name,
-                 peer_, user_, account_->name,
-                 protocol::sasl::mechanism_name(upstream_->mechanism()), seconds * 1000);
+                 peer_, user_, account_->name, upstream_->auth_method(), seconds * 1000);
     LoginSuccess success;
     success.account = account_;
     success.login = user_;
@@ -227,6 +290,7 @@ void UpstreamLogin::succeed(std::string answer) {
     success.leftover = upstream_->take_leftover();
     success.upstream = upstream_->take_stream();
     upstream_.reset();
+    upstream_password_.reset();
     auto done = std::move(done_);
     done_ = nullptr;
     if (done) done(std::move(success), {});

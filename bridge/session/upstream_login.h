@@ -1,6 +1,7 @@
 // UpstreamLogin: the login sequence every client session runs, whatever its protocol: find the
 // account, check the local password, get a token, authenticate upstream (retrying once with a
-// fresh token when the upstream rejects it), record the result in metrics and readiness. The
+// fresh token when the upstream rejects it; auth = "password" accounts send the upstream password
+// instead, without a retry), record the result in metrics and readiness. The
 // upstream is prepared as soon as the client connects. Sessions only turn the outcome into their
 // protocol's reply. Owned by one session; destroying it cancels everything silently.
 #pragma once
@@ -57,8 +58,15 @@ class UpstreamLogin {
 
   private:
     void on_password_checked(Result<bool> verdict);
+    void request_credentials();  // the OAuth2 token, or the upstream password
     void request_token();
     void on_token(const Result<oauth::AccessToken>& token);
+    void resolve_upstream_password();
+    void credentials_ready();
+    bool have_credentials() const { return token_.has_value() || upstream_password_.has_value(); }
+    bool password_account() const {
+        return account_ && account_->auth == config::AccountAuth::password;
+    }
     void ensure_upstream();
     void on_upstream_prepared(const std::optional<UpstreamError>& error);
     void record_proxy(const std::optional<UpstreamError>& error);
@@ -77,6 +85,9 @@ class UpstreamLogin {
     std::string user_;
     Secret password_;
     std::optional<oauth::AccessToken> token_;
+    std::optional<Secret> upstream_password_;  // auth = "password" accounts
+    unsigned attempt_ = 0;                     // login() count: late secret answers are ignored
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool retried_ = false;
     bool backing_off_ = false;
     std::optional<UpstreamError> early_error_;              // the pre-login dial failed …

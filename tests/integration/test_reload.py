@@ -21,10 +21,13 @@ def refused(port):
         return True
 
 
+MAILBOX = "reload-test"  # its own mailbox: INBOX counts of other tests stay as seeded
+
+
 def append_message(session, tag, subject):
     body = (f"From: reload@example.com\r\nTo: {ALICE}\r\nSubject: {subject}\r\n\r\n"
             "sent while the bridge reloaded\r\n").encode()
-    session.send(f"{tag} APPEND INBOX {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+    session.send(f"{tag} APPEND {MAILBOX} {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
     _, done = session.read_until_tagged(tag)
     assert done.startswith(tag.encode() + b" OK"), done
 
@@ -33,11 +36,14 @@ def test_sighup_keeps_sessions_adds_and_removes_listeners_and_accounts(rig, tmp_
     d, ca = rig.dovecot, rig.pki.ca_cert
     bridge = standard_bridge(rig, tmp_path, log_level=3)
     process = bridge.process
+    direct = direct_session(rig)
+    _, done = direct.command("C1", f"CREATE {MAILBOX}")
+    assert done.startswith(b"C1 OK"), done
     opened = []
     try:
         idle = bridge_session(bridge.port["imaps"])
         opened.append(idle)
-        _, done = idle.command("S1", "SELECT INBOX")
+        _, done = idle.command("S1", f"SELECT {MAILBOX}")
         assert done.startswith(b"S1 OK"), done
         idle.send(b"I1 IDLE\r\n")
         assert idle.read_line().startswith(b"+ "), "IDLE was not accepted"
@@ -68,8 +74,6 @@ def test_sighup_keeps_sessions_adds_and_removes_listeners_and_accounts(rig, tmp_
             bob.read_line()
 
         # The IDLE session keeps relaying: a message appended now arrives as EXISTS.
-        direct = direct_session(rig)
-        opened.append(direct)
         append_message(direct, "P1", "during reload")
         line = idle.read_line()
         assert line.startswith(b"* ") and line.rstrip().endswith(b" EXISTS"), line
@@ -102,6 +106,8 @@ def test_sighup_keeps_sessions_adds_and_removes_listeners_and_accounts(rig, tmp_
         for s in opened:
             s.close()
         bridge.stop()
+        direct.command("D1", f"DELETE {MAILBOX}")
+        direct.close()
 
 
 def test_sighup_moving_a_listener_rebinds_and_a_failing_file_changes_nothing(rig, tmp_path):

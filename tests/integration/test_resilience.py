@@ -55,6 +55,10 @@ def test_max_sessions_refuses_every_protocol_clearly_and_recovers(rig, tmp_path)
         assert refused.startswith(b"421 4.3.2 ") and b"try again later" in refused, refused
 
         held.pop().close()
+        # Wait until the bridge noticed that close, so the next POP3 client is not refused too.
+        wait_for(lambda: 'mailbridge_sessions_active{server="imap"} 1' in
+                 http_get(f"http://127.0.0.1:{health}/metrics")[1], 10,
+                 "the closed IMAP session to end")
 
         def accepted():
             s, greeting = first_line(ports["pop3"])
