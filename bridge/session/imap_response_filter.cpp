@@ -34,7 +34,10 @@ ImapResponseFilter::ImapResponseFilter(std::function<void()> on_bye)
       on_bye_(std::move(on_bye)) {}
 
 Relay::Filter ImapResponseFilter::make(std::function<void()> on_bye) {
-    auto filter = std::make_shared<ImapResponseFilter>(std::move(on_bye));
+    return wrap(std::make_shared<ImapResponseFilter>(std::move(on_bye)));
+}
+
+Relay::Filter ImapResponseFilter::wrap(std::shared_ptr<ImapResponseFilter> filter) {
     return [filter](std::string_view in, std::string& out) { (*filter)(in, out); };
 }
 
@@ -57,10 +60,12 @@ void ImapResponseFilter::operator()(std::string_view in, std::string& out) {
                 out.append(event.bytes);
                 break;
             case imap::StreamEvent::Kind::LiteralBody:
+                client_at_boundary_ = false;
                 out.append(event.bytes);
                 break;
             case imap::StreamEvent::Kind::LineSegment: {
                 std::string_view line = event.bytes;
+                client_at_boundary_ = event.ends_unit;
                 if (event.starts_unit && line.size() > 2 && line[0] == '*') {
                     if (starts_with_ci(line, "* BYE") && on_bye_) on_bye_();
                     if (!event.literal && mentions_capability(line)) {

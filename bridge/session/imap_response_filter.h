@@ -21,11 +21,19 @@ class ImapResponseFilter {
 
     // A Relay::Filter owning a new filter; `on_bye` runs when the upstream sends "* BYE".
     static Relay::Filter make(std::function<void()> on_bye);
+    // A Relay::Filter calling `filter` (shared, so its owner can still ask it questions).
+    static Relay::Filter wrap(std::shared_ptr<ImapResponseFilter> filter);
+
+    // What the client has been given ends with a complete response (no partial line, not inside
+    // a literal): a goodbye can be added without corrupting anything. Bytes of an incomplete
+    // line are held back by the framer and never reach the client.
+    bool client_at_boundary() const { return client_at_boundary_ && !passthrough_; }
 
   private:
     protocol::imap::StreamFramer framer_;
     std::function<void()> on_bye_;
     bool passthrough_ = false;
+    bool client_at_boundary_ = true;
 };
 
 }  // namespace mb::session

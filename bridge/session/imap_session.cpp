@@ -230,7 +230,8 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
     input_ = std::string();
     command_ = std::string();
     RelaySetup setup;
-    setup.upstream_filter = ImapResponseFilter::make([this] { upstream_said_bye_ = true; });
+    auto responses = std::make_shared<ImapResponseFilter>([this] { upstream_said_bye_ = true; });
+    setup.upstream_filter = ImapResponseFilter::wrap(responses);
     if (store::CacheWriter* cache = services().cache; cache && success->account) {
         auto observer = std::make_shared<ImapCacheObserver>(
             store::Owner{success->account->name, success->login},
@@ -255,8 +256,10 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
         if (upstream_said_bye_ || !boundary->at_boundary()) return std::string();
         return std::string("mbye LOGOUT\r\n");
     };
-    setup.on_upstream_closed = [this](const net::CloseReason& reason) {
-        if (upstream_said_bye_) return std::string();
+    setup.on_upstream_closed = [this, responses](const net::CloseReason& reason) {
+        // Cut inside a response (a partial line was held back, or inside a literal): any text
+        // added now would become part of that response, so the client just sees the close.
+        if (upstream_said_bye_ || !responses->client_at_boundary()) return std::string();
         return goodbye("the upstream server closed the connection" +
                        (reason.message.empty() ? std::string() : " (" + reason.message + ")"));
     };

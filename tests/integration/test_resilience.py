@@ -1,7 +1,11 @@
 """Resilience of the relay through the real binary: max_sessions refuses the next client of
 every protocol with its own protocol's error (IMAP `* BYE`, POP3 `-ERR [SYS/TEMP]`, SMTP `421`)
-and accepts again once a session ends; the daemon keeps serving."""
+and accepts again once a session ends; a client that vanishes is logged out upstream between
+commands only; an upstream reset reaches the client as `* BYE` between responses and as a plain
+close inside one; the daemon keeps serving."""
+import os
 import re
+import signal
 import socket
 import struct
 import time
@@ -120,3 +124,98 @@ def test_client_reset_logs_out_upstream_only_between_commands(rig, tmp_path):
         assert bridge.alive()
     finally:
         bridge.stop()
+
+
+def imap_processes(dovecot):
+    """PIDs of the Dovecot master's `imap` children (one per IMAP session in the rig)."""
+    master = dovecot.proc.pid
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        if int(fields[1]) == master and comm == "imap":
+            found.add(int(entry))
+    return found
+
+
+def bridge_session_with_its_imap_process(rig, port):
+    """A bridge session and the PID of the Dovecot process serving it upstream."""
+    before = imap_processes(rig.dovecot)
+    s = bridge_session(port)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        new = imap_processes(rig.dovecot) - before
+        if len(new) == 1:
+            return s, new.pop()
+        time.sleep(0.05)
+    raise AssertionError("cannot tell which Dovecot imap process serves the bridge session")
+
+
+def read_to_close(sock, timeout=20):
+    sock.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(1 << 16)
+        except ConnectionResetError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_upstream_reset_says_bye_between_responses_and_never_inside_one(rig, tmp_path):
+    d = rig.dovecot
+    folder = "reset-test"
+    maildir = d.ensure_maildir(ALICE, folder)
+    body = b"".join(b"line %07d of a message cut by an upstream reset\r\n" % i
+                    for i in range(500000))  # ~25 MB: more than every socket buffer on the way
+    message = (b"From: reset@example.com\r\nTo: alice@example.com\r\nSubject: big\r\n\r\n" + body)
+    with open(os.path.join(maildir, "new", "1700000000.M1P1.reset"), "wb") as f:
+        f.write(message)
+    d.fix_owner(d.home(ALICE))
+    bridge = standard_bridge(rig, tmp_path)
+    try:
+        # Between responses: the client gets a * BYE naming the upstream, then the close.
+        s, pid = bridge_session_with_its_imap_process(rig, bridge.port["imaps"])
+        _, done = s.command("S1", "SELECT INBOX")
+        assert done.startswith(b"S1 OK"), done
+        os.kill(pid, signal.SIGKILL)
+        rest = read_to_close(s.sock)
+        assert rest.startswith(b"* BYE ") and b"upstream server closed the connection" in rest, rest
+        assert rest.endswith(b"\r\n") and rest.count(b"\r\n") == 1, rest
+        s.close()
+
+        # Inside a 25 MB literal (the client reads slowly, so the cut lands in the middle): the
+        # client gets a true prefix of the message and the close, never a BYE inside the data.
+        s, pid = bridge_session_with_its_imap_process(rig, bridge.port["imaps"])
+        _, done = s.command("S2", f"SELECT {folder}")
+        assert done.startswith(b"S2 OK"), done
+        s.send(b"F1 FETCH 1 (BODY.PEEK[])\r\n")
+        head = s.read_line()
+        assert head.startswith(b"* 1 FETCH (BODY[] {%d}" % len(message)), head
+        first = s.read_exact(64 * 1024)
+        time.sleep(0.5)  # the bridge stops reading upstream while this client does not read
+        os.kill(pid, signal.SIGKILL)
+        received = first + s.buf + read_to_close(s.sock)
+        assert 64 * 1024 <= len(received) < len(message), len(received)
+        assert message.startswith(received), "bytes not from the message reached the client"
+        s.close()
+
+        # The bridge lives on, with no session left behind.
+        wait_for(lambda: 'mailbridge_sessions_active{server="imaps"} 0' in bridge.metrics(), 10,
+                 "both sessions to end")
+        bridge_session(bridge.port["imaps"]).close()
+        assert bridge.alive()
+    finally:
+        bridge.stop()
+        direct = direct_session(rig)
+        direct.command("D1", f"DELETE {folder}")
+        direct.close()

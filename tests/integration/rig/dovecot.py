@@ -1,6 +1,7 @@
 # Runs a private Dovecot 2.3 (`dovecot -F -c FILE`) on free 127.0.0.1 ports: IMAP(+STARTTLS), IMAPS,
 # POP3(+STLS), POP3S, submission(+STARTTLS), submissions; TLS with the rig cert; maildirs in the temp dir.
-# mode="oauth": only XOAUTH2/OAUTHBEARER via token introspection; mode="password": PLAIN/LOGIN from a passwd-file.
+# mode="oauth": only XOAUTH2/OAUTHBEARER via token introspection; mode="password": PLAIN/LOGIN from a passwd-file
+# (or the SASL mechanisms given as mechanisms=, e.g. "login").
 import os
 import pwd
 import grp
@@ -21,8 +22,9 @@ class Dovecot:
     relay_port: SMTP port submission relays to (the sink). ports: optional fixed {name: port}."""
 
     def __init__(self, tmp, pki, users, oauth=None, relay_port=None, mode="oauth", ports=None, name="dovecot",
-                 auth_penalty=False):
+                 auth_penalty=False, mechanisms=None):
         assert mode in ("oauth", "password")
+        assert mechanisms is None or mode == "password", "mechanisms only applies to mode='password'"
         self.dir = os.path.join(tmp, name)
         self.pki = pki
         self.users = dict(users)
@@ -31,6 +33,7 @@ class Dovecot:
         self.mode = mode
         self.name = name
         self.auth_penalty = auth_penalty  # Dovecot's default delays auth after failures from an IP (2..15 s)
+        self.mechanisms = mechanisms or "plain login"  # mode="password": Dovecot's auth_mechanisms
         self.ports = dict(ports) if ports else {n: free_port() for n in PORT_NAMES}
         self.base_dir = os.path.join(self.dir, "run")
         self.state_dir = os.path.join(self.dir, "state")
@@ -113,7 +116,7 @@ passdb {{
             with open(passwd, "w") as f:
                 for u, pw in self.users.items():
                     f.write(f"{u}:{{PLAIN}}{pw}\n")
-            auth = f"""auth_mechanisms = plain login
+            auth = f"""auth_mechanisms = {self.mechanisms}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {passwd}

@@ -54,4 +54,22 @@ TEST(ImapResponseFilter, FallsBackToPassThroughOnAnUnframableStream) {
     EXPECT_EQ(out, input);
 }
 
+// Where a goodbye may go: only after what the client got ends a whole response.
+TEST(ImapResponseFilter, KnowsWhetherTheClientIsBetweenResponses) {
+    mb::session::ImapResponseFilter filter([] {});
+    std::string out;
+    EXPECT_TRUE(filter.client_at_boundary());
+    filter("* 1 FETCH (FLAGS (\\Seen))\r\n* 2 FE", out);
+    EXPECT_TRUE(filter.client_at_boundary());  // the partial line is held back
+    EXPECT_EQ(out, "* 1 FETCH (FLAGS (\\Seen))\r\n");
+    filter("TCH (BODY[] {10}\r\n01234", out);
+    EXPECT_FALSE(filter.client_at_boundary());  // inside the literal
+    filter("56789", out);
+    EXPECT_FALSE(filter.client_at_boundary());  // the line after the literal is still due
+    filter(")\r\n", out);
+    EXPECT_TRUE(filter.client_at_boundary());
+    filter("a1 OK done\r\n", out);
+    EXPECT_TRUE(filter.client_at_boundary());
+}
+
 }  // namespace
