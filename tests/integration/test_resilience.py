@@ -8,9 +8,10 @@ import re
 import signal
 import socket
 import struct
+import threading
 import time
 
-from bridge_fixtures import (ALICE, account_block, bridge_session, daemon_block, direct_session,
+from bridge_fixtures import (ALICE, RawImap, account_block, bridge_session, daemon_block, direct_session,
                              server_block, standard_bridge, wait_for)
 from mailbridge_process import MailbridgeProcess, free_port, http_get
 
@@ -219,3 +220,68 @@ def test_upstream_reset_says_bye_between_responses_and_never_inside_one(rig, tmp
         direct = direct_session(rig)
         direct.command("D1", f"DELETE {folder}")
         direct.close()
+
+
+def open_fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_dovecot_restart_under_load_recovers_at_once_and_leaks_nothing(rig, tmp_path):
+    bridge = standard_bridge(rig, tmp_path)
+    stop = threading.Event()
+    results = []  # (monotonic time, ok, detail)
+
+    def client_loop():
+        while not stop.is_set():
+            try:
+                with RawImap.connect(bridge.port["imaps"]) as s:
+                    s.greeting()
+                    _, done = s.login()
+                    if done.startswith(b"L1 OK"):
+                        _, done = s.command("S1", "SELECT INBOX")
+                        ok = done.startswith(b"S1 OK")
+                        s.command("Z1", "LOGOUT")
+                    else:
+                        ok = False
+                    results.append((time.monotonic(), ok, done))
+            except (OSError, ConnectionError) as e:
+                results.append((time.monotonic(), False, repr(e).encode()))
+
+    try:
+        bridge_session(bridge.port["imaps"]).close()  # warm: token fetched
+        time.sleep(0.3)
+        fds_before = open_fds(bridge.pid)
+        threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(8)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: sum(1 for r in results if r[1]) >= 40, 20, "40 sessions before restart")
+        rig.dovecot.stop()
+        down_at = time.monotonic()
+        time.sleep(1.0)
+        rig.dovecot.start()
+        back_at = time.monotonic()
+        wait_for(lambda: sum(1 for r in results if r[0] > back_at and r[1]) >= 40, 20,
+                 "40 sessions after restart")
+        time.sleep(1.5)  # sessions from one second after the restart on
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+
+        during = [r for r in results if down_at + 0.1 < r[0] < down_at + 1.0]
+        assert during and all(not r[1] for r in during), "no login failed while Dovecot was down"
+        # Failures while it was down were clear protocol answers, not hangs or garbage.
+        for _, _, detail in during:
+            assert detail.startswith(b"L1 NO [UNAVAILABLE] alice: ") or b"Error" in detail, detail
+        # Back at once: from one second after the restart on, every session succeeds.
+        late = [r for r in results if r[0] > back_at + 1.0]
+        assert late and all(r[1] for r in late), [r[2] for r in late if not r[1]][:3]
+
+        wait_for(lambda: 'mailbridge_sessions_active{server="imaps"} 0' in bridge.metrics(), 10,
+                 "every session to end")
+        assert open_fds(bridge.pid) <= fds_before + 2, (fds_before, open_fds(bridge.pid))
+        assert bridge.alive()
+    finally:
+        stop.set()
+        bridge.stop()
+        if not rig.dovecot.running():
+            rig.dovecot.start()
