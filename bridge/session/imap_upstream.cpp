@@ -3,8 +3,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "protocol/imap/response_parser.h"
 #include "protocol/imap/string_quoting.h"
+#include "protocol/sasl/login.h"
 #include "protocol/sasl/plain.h"
 
 namespace mb::session {
@@ -175,10 +178,11 @@ void ImapUpstream::authenticate_password(const std::string& user, const Secret& 
     expect_authenticated(std::move(done));
     std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
     pending_tag_ = next_tag();
+    second_response_.reset();
     if (imap::has_capability(caps, "AUTH=PLAIN")) {
         auto response = sasl::encode_plain("", user, password);
         if (!response) {
-            fail(UpstreamFailure::protocol,
+            fail(UpstreamFailure::auth_rejected,
                  "cannot build the PLAIN response: " + response.error().message);
             return;
         }
@@ -191,23 +195,31 @@ void ImapUpstream::authenticate_password(const std::string& user, const Secret& 
             send(command + "\r\n");
             initial_response_ = std::move(response.value());
         }
+    } else if (imap::has_capability(caps, "AUTH=LOGIN")) {
+        set_password_method("LOGIN");
+        send(pending_tag_ + " AUTHENTICATE LOGIN\r\n");
+        initial_response_ = Secret(sasl::encode_login_user(user));
+        second_response_ = sasl::encode_login_password(password);
     } else if (!imap::has_capability(caps, "LOGINDISABLED")) {
         const auto quotable = [](std::string_view text) {
             return imap::choose_string_form(text, false) == imap::StringForm::Quoted;
         };
         if (!quotable(user) || !quotable(password.reveal())) {
-            fail(UpstreamFailure::protocol,
+            fail(UpstreamFailure::auth_rejected,
                  "upstream " + where() +
-                     " offers no AUTH=PLAIN, and LOGIN cannot carry this user name or password "
-                     "(8-bit, line breaks or over 1 KiB)");
+                     " offers neither AUTH=PLAIN nor AUTH=LOGIN, and its LOGIN command cannot "
+                     "carry this user name or password (8-bit, line breaks or over 1 KiB)");
             return;
         }
-        set_password_method("LOGIN");
+        set_password_method("IMAP LOGIN");
         send_secret(Secret(pending_tag_ + " LOGIN " + imap::quoted_string(user) + " " +
                            imap::quoted_string(password.reveal()) + "\r\n"));
     } else {
-        fail(UpstreamFailure::protocol,
-             "upstream " + where() + " offers neither AUTH=PLAIN nor LOGIN for a password");
+        // A configuration mismatch, not a passing fault: permanent, and no backoff.
+        fail(UpstreamFailure::auth_rejected,
+             "upstream " + where() +
+                 " takes no password the bridge can send (neither AUTH=PLAIN, AUTH=LOGIN nor "
+                 "the LOGIN command); use auth = \"oauth2\" for it");
         return;
     }
     state_ = State::authenticating;
@@ -220,7 +232,7 @@ void ImapUpstream::on_auth_line(std::string_view line, std::string_view rest) {
     if (response->kind == imap::Response::Kind::Continuation) {
         if (initial_response_) {
             send_secret(Secret(initial_response_->reveal() + "\r\n"));
-            initial_response_.reset();
+            initial_response_ = std::exchange(second_response_, std::nullopt);
             return;
         }
         if (password_mode()) {  // PLAIN has no second challenge: cancel, the NO follows

@@ -57,6 +57,7 @@ class ImapUpstream final : public UpstreamConversation {
     std::vector<std::string> capabilities_;
     bool have_capabilities_ = false;
     std::optional<Secret> initial_response_;  // sent after an empty "+" when no SASL-IR
+    std::optional<Secret> second_response_;   // AUTHENTICATE LOGIN: the password, after the user
 };
 
 }  // namespace mb::session

@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "protocol/pop3/command_builder.h"
 #include "protocol/pop3/limits.h"
+#include "protocol/sasl/login.h"
 #include "protocol/sasl/plain.h"
 
 namespace mb::session {
@@ -146,7 +148,7 @@ void Pop3Upstream::authenticate_password(const std::string& user, const Secret& 
     if (capabilities_.has_sasl("PLAIN")) {
         auto response = sasl::encode_plain("", user, password);
         if (!response) {
-            fail(UpstreamFailure::protocol,
+            fail(UpstreamFailure::auth_rejected,
                  "cannot build the PLAIN response: " + response.error().message);
             return;
         }
@@ -155,13 +157,20 @@ void Pop3Upstream::authenticate_password(const std::string& user, const Secret& 
         deferred_response_ = std::move(command.deferred_response);
         state_ = State::authenticating;
         send_secret(command.first_line);
+    } else if (capabilities_.has_sasl("LOGIN")) {
+        set_password_method("LOGIN");
+        deferred_response_ = Secret(sasl::encode_login_user(user) + "\r\n");
+        second_response_ = Secret(sasl::encode_login_password(password).reveal() + "\r\n");
+        state_ = State::authenticating;
+        send("AUTH LOGIN\r\n");
     } else {
         const bool printable =
             std::none_of(user.begin(), user.end(), [](char c) { return c == '\r' || c == '\n'; }) &&
             std::none_of(password.reveal().begin(), password.reveal().end(),
                          [](char c) { return c == '\r' || c == '\n'; });
         if (!printable) {
-            fail(UpstreamFailure::protocol, "the user name or password holds a line break");
+            fail(UpstreamFailure::auth_rejected,
+                 "the user name or password holds a line break (USER/PASS cannot carry it)");
             return;
         }
         set_password_method("USER");
@@ -189,7 +198,7 @@ void Pop3Upstream::on_auth_line(std::string_view line, std::string_view rest) {
     if (status->kind == pop3::StatusLine::Kind::Continuation) {
         if (deferred_response_) {
             send_secret(*deferred_response_);
-            deferred_response_.reset();
+            deferred_response_ = std::exchange(second_response_, std::nullopt);
             return;
         }
         if (auto detail = sasl::decode_bearer_error(status->text))

@@ -45,7 +45,8 @@ class Pop3Upstream final : public UpstreamConversation {
     bool capa_started_ = false;
     protocol::pop3::Capabilities capabilities_;
     std::optional<Secret> deferred_response_;
-    std::optional<Secret> pass_line_;  // USER/PASS: "PASS …" after the USER's +OK
+    std::optional<Secret> second_response_;  // AUTH LOGIN: the password, after the user
+    std::optional<Secret> pass_line_;        // USER/PASS: "PASS …" after the USER's +OK
 };
 
 }  // namespace mb::session

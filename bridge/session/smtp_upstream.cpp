@@ -158,7 +158,7 @@ void SmtpUpstream::authenticate_password(const std::string& user, const Secret& 
     if (capabilities_.has_auth("PLAIN")) {
         auto response = sasl::encode_plain("", user, password);
         if (!response) {
-            fail(UpstreamFailure::protocol,
+            fail(UpstreamFailure::auth_rejected,
                  "cannot build the PLAIN response: " + response.error().message);
             return;
         }
@@ -172,8 +172,11 @@ void SmtpUpstream::authenticate_password(const std::string& user, const Secret& 
         login_password_ = Secret(sasl::encode_login_password(password).reveal() + "\r\n");
         send("AUTH LOGIN\r\n");
     } else {
-        fail(UpstreamFailure::protocol,
-             "upstream " + where() + " offers neither AUTH PLAIN nor AUTH LOGIN for a password");
+        // A configuration mismatch, not a passing fault: permanent, and no backoff.
+        fail(UpstreamFailure::auth_rejected,
+             "upstream " + where() +
+                 " takes no password the bridge can send (neither AUTH PLAIN nor AUTH LOGIN); "
+                 "use auth = \"oauth2\" for it");
         return;
     }
     state_ = State::authenticating;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/log/log.h"
+#include "bridge/net/stream_release.h"
 
 namespace mb::session {
 namespace {
@@ -18,10 +19,12 @@ std::string_view without_crlf(std::string_view text) {
 UpstreamConversation::UpstreamConversation(uv_loop_t* loop, Settings settings)
     : loop_(loop), settings_(std::move(settings)), dialer_(loop) {}
 
+// The owner may destroy a conversation from inside one of its stream's callbacks (a login that
+// fails on the upstream's answer): the stream itself goes from a later loop turn.
 UpstreamConversation::~UpstreamConversation() {
     *alive_ = false;
     dialer_.cancel();
-    if (stream_) stream_->set_handlers({});
+    net::release_later(loop_, std::move(stream_));
 }
 
 std::string UpstreamConversation::where() const {
@@ -153,10 +156,7 @@ void UpstreamConversation::fail(UpstreamFailure failure, std::string message, st
     failed_ = true;
     stop_timer();
     dialer_.cancel();
-    if (stream_) {
-        stream_->set_handlers({});
-        stream_.reset();
-    }
+    net::release_later(loop_, std::move(stream_));  // fail() may run inside its callbacks
     UpstreamError error{failure, std::move(message), std::move(code)};
     on_failed(error);
     if (auto prepared = std::move(prepared_)) {
