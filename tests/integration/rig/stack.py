@@ -29,7 +29,7 @@ class Rig:
     .dovecot_pw (if password_dovecot), .users, .tmp. Always call .stop() (idempotent)."""
 
     def __init__(self, tmp=None, users=None, fixed_ports=None, password_dovecot=False, squid_https=False,
-                 access_token_ttl=3600, short_ttl=3, keep_tmp=False):
+                 access_token_ttl=3600, short_ttl=3, keep_tmp=False, imap_clients_per_process=None):
         self.owns_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix="mbrig-")
         os.makedirs(self.tmp, exist_ok=True)
@@ -41,6 +41,7 @@ class Rig:
         self.access_token_ttl = access_token_ttl
         self.short_ttl = short_ttl
         self.keep_tmp = keep_tmp
+        self.imap_clients_per_process = imap_clients_per_process  # see rig.dovecot.Dovecot
         self.pki = self.oauth = self.sink = self.dovecot = self.dovecot_pw = None
         self.squid_basic = self.squid_digest = None
         self._started = []
@@ -60,7 +61,7 @@ class Rig:
             if self.fixed:
                 dports = {n: self.fixed[n] for n in ("imap", "imaps", "pop3", "pop3s", "submission", "submissions")}
             self.dovecot = Dovecot(self.tmp, self.pki, self.users, oauth=self.oauth, relay_port=self.sink.port,
-                                   ports=dports)
+                                   ports=dports, imap_clients_per_process=self.imap_clients_per_process)
             self._started.append(self.dovecot.start())
             if self.password_dovecot:
                 self.dovecot_pw = Dovecot(self.tmp, self.pki, self.users, relay_port=self.sink.port,
