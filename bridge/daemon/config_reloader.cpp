@@ -9,7 +9,7 @@ struct ConfigReloader::Job {
     uv_work_t req{};
     std::weak_ptr<ConfigReloader*> owner;
     std::filesystem::path path;
-    config::LoadResult result;
+    PreparedReload result;
 };
 
 ConfigReloader::ConfigReloader(uv_loop_t* loop, std::filesystem::path path)
@@ -43,7 +43,10 @@ void ConfigReloader::start() {
 
 void ConfigReloader::work(uv_work_t* req) {
     auto* job = static_cast<Job*>(req->data);
-    job->result = config::load_config_file(job->path);
+    job->result.load = config::load_config_file(job->path);
+    if (!job->result.load.config) return;
+    for (const auto& server : job->result.load.config->servers)
+        job->result.routes.push_back(prepare_upstream_route(*job->result.load.config, server));
 }
 
 void ConfigReloader::after(uv_work_t* req, int) {

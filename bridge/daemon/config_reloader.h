@@ -1,5 +1,6 @@
 // ConfigReloader: loads and validates a configuration file on libuv's worker pool, so that a
-// SIGHUP never stalls the event loop, and hands the result back on the loop thread.
+// SIGHUP never stalls the event loop, and hands the result back on the loop thread. The blocking
+// part of each [[server]]'s upstream side (proxy password secrets, CA files) is prepared there too.
 // Owned by the Daemon; a reload in flight when the reloader is destroyed reports to no one.
 #pragma once
 
@@ -8,14 +9,21 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "bridge/config/config_loader.h"
+#include "bridge/daemon/upstream_route.h"
 
 namespace mb::daemon {
 
+struct PreparedReload {
+    config::LoadResult load;
+    std::vector<Result<UpstreamRoute>> routes;  // one per load.config->servers, when valid
+};
+
 class ConfigReloader {
   public:
-    using Done = std::function<void(config::LoadResult)>;
+    using Done = std::function<void(PreparedReload)>;
 
     ConfigReloader(uv_loop_t* loop, std::filesystem::path path);
     ~ConfigReloader();

@@ -172,7 +172,7 @@ class Daemon {
         if (signum == SIGHUP) {
             spdlog::info("SIGHUP: reloading {}", config_path_.string());
             notifier_.reloading();
-            reloader_->request([this](config::LoadResult result) {
+            reloader_->request([this](PreparedReload result) {
                 apply_reload(std::move(result));
                 if (!stopping_) notifier_.ready(status_text());
             });
@@ -213,8 +213,9 @@ class Daemon {
         uv_unref(reinterpret_cast<uv_handle_t*>(status_timer_.get()));
     }
 
-    void apply_reload(config::LoadResult result) {
+    void apply_reload(PreparedReload prepared) {
         if (stopping_) return;
+        config::LoadResult& result = prepared.load;
         if (!result.config) {
             spdlog::error(
                 "reload failed: {} problem(s) in {}; the running configuration stays "
@@ -228,15 +229,16 @@ class Daemon {
         // password cannot be loaded leaves the running configuration untouched.
         auto directory = std::make_shared<session::AccountDirectory>(*next);
         std::vector<std::shared_ptr<const session::SessionServices>> services;
-        for (const auto& server : next->servers) {
+        for (std::size_t i = 0; i < next->servers.size(); ++i) {
             Result<void> status;
-            auto prepared = make_services(server, next, directory, status);
-            if (!prepared) {
+            auto made = make_services(next->servers[i], next, directory, status,
+                                      std::move(prepared.routes.at(i)));
+            if (!made) {
                 spdlog::error("reload failed: {}; the running configuration stays in force",
                               status.error().message);
                 return;
             }
-            services.push_back(std::move(prepared));
+            services.push_back(std::move(made));
         }
         warn_about_restart_only_changes(*next);
         if (next->daemon.log_level != config_->daemon.log_level) {
@@ -364,7 +366,8 @@ class Daemon {
 
     std::shared_ptr<const session::SessionServices> make_services(
         const config::ServerSettings& server, std::shared_ptr<const config::Config> config,
-        std::shared_ptr<session::AccountDirectory> directory, Result<void>& status) {
+        std::shared_ptr<session::AccountDirectory> directory, Result<void>& status,
+        std::optional<Result<UpstreamRoute>> prepared_route = std::nullopt) {
         auto services = std::make_shared<session::SessionServices>();
         services->loop = &loop_;
         services->config = config;
@@ -392,7 +395,9 @@ class Daemon {
             if (latency_ms) state.last_latency_ms = latency_ms;
             state.last_error = error;
         };
-        auto route = prepare_upstream_route(*config, server);
+        // At start the loop has not turned yet; a reload prepared the route on the worker pool.
+        auto route =
+            prepared_route ? std::move(*prepared_route) : prepare_upstream_route(*config, server);
         if (!route) {
             status = route.error();
             return nullptr;
