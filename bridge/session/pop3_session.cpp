@@ -193,8 +193,10 @@ void Pop3Session::on_login(std::optional<LoginSuccess> success, const LoginFailu
     // The client's pipelined commands go upstream through the filter's tracking too.
     std::string to_upstream;
     if (!pipelined.empty()) filters->from_client(pipelined, to_upstream);
-    start_relay(std::move(*success), std::move(success->final_answer), to_upstream,
-                std::move(setup));
+    // Taken out first: the order in which call arguments are evaluated is unspecified (clang
+    // moved *success before this was read, and the client never got its +OK).
+    std::string answer = std::move(success->final_answer);
+    start_relay(std::move(*success), std::move(answer), to_upstream, std::move(setup));
 }
 
 }  // namespace mb::session
