@@ -124,6 +124,11 @@ def main():
     mailbridge_process.BINARY = os.path.abspath(args.bin)
     limit = raise_fd_limit(2 * args.sessions + 2000)
     print(f"open-file limit {limit}", flush=True)
+    fit = (limit - 200) // 2  # each session holds two descriptors in the bridge
+    if args.sessions > fit:
+        print(f"the open-file hard limit ({limit}) fits {fit} sessions, not {args.sessions}: "
+              f"measuring {fit} (raise the hard limit, e.g. as root, for more)", flush=True)
+        args.sessions = fit
 
     rig = Rig(imap_clients_per_process=250)
     daemon = None

@@ -244,7 +244,8 @@ service lmtp {{
     def _imap_clients(self):
         if not self.imap_clients_per_process:
             return ""
-        return f"  client_limit = {self.imap_clients_per_process}\n"
+        # client_limit only counts with long-lived processes (service_count 0).
+        return f"  service_count = 0\n  client_limit = {self.imap_clients_per_process}\n"
 
 
     # ---- lifecycle -------------------------------------------------------------------------------
