@@ -49,7 +49,8 @@ TEST_F(HealthRouterTest, Healthz) {
 }
 
 TEST_F(HealthRouterTest, ReadyzFollowsTheListeners) {
-    report_.listeners.push_back(ListenerState{"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 0});
+    report_.listeners.push_back(
+        ListenerState{"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 0});
     HttpResponse up = router_.answer(request("GET", "/readyz"));
     EXPECT_EQ(up.status, 200);
     EXPECT_EQ(up.content_type, "application/json");

@@ -195,7 +195,8 @@ TEST_F(HealthServerTest, Healthz) {
 }
 
 TEST_F(HealthServerTest, ReadyzWhenEveryListenerIsUp) {
-    report_.listeners.push_back(ListenerState{"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 0});
+    report_.listeners.push_back(
+        ListenerState{"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 0});
     make_server();
     Reply reply;
     run_client([&](std::uint16_t port) { reply = ask(port, request_for("/readyz")); });
@@ -207,8 +208,10 @@ TEST_F(HealthServerTest, ReadyzWhenEveryListenerIsUp) {
 }
 
 TEST_F(HealthServerTest, ReadyzWhenAListenerIsDown) {
-    report_.listeners.push_back(ListenerState{"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 0});
-    report_.listeners.push_back(ListenerState{"smtp", "smtp", "127.0.0.1:1025", false, "in use", "upstream.example:993", 0});
+    report_.listeners.push_back(
+        ListenerState{"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 0});
+    report_.listeners.push_back(ListenerState{"smtp", "smtp", "127.0.0.1:1025", false, "in use",
+                                              "upstream.example:993", 0});
     make_server();
     Reply reply;
     run_client([&](std::uint16_t port) { reply = ask(port, request_for("/readyz")); });

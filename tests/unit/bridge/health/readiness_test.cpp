@@ -13,7 +13,8 @@ using mb::health::TokenState;
 
 ReadinessReport sample() {
     ReadinessReport report;
-    report.listeners.push_back({"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 2});
+    report.listeners.push_back(
+        {"imap", "imap", "127.0.0.1:1143", true, "", "upstream.example:993", 2});
     report.listeners.push_back({"smtp", "smtp", "[::1]:1025", true, "", "smtp.example:587", 0});
     AccountState alice;
     alice.name = "alice";
@@ -84,8 +85,9 @@ TEST(Readiness, JsonCarriesVersionUptimeSessionsAndCache) {
     EXPECT_EQ(json["cache"]["accounts"][0]["rows"], 1200);
     EXPECT_DOUBLE_EQ(json["cache"]["accounts"][0]["write_average_seconds"].get<double>(), 0.002);
     EXPECT_TRUE(json["cache"]["accounts"][1]["write_last_seconds"].is_null());
-    EXPECT_TRUE(nlohmann::json::parse(mb::health::to_json_text(ReadinessReport{}))["cache"]["enabled"]
-                    .is_null());
+    EXPECT_TRUE(
+        nlohmann::json::parse(mb::health::to_json_text(ReadinessReport{}))["cache"]["enabled"]
+            .is_null());
 }
 
 TEST(Readiness, TokenStateNames) {

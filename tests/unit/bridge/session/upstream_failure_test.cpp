@@ -15,7 +15,7 @@ TEST(UpstreamFailure, EachFailureMapsToItsImapCode) {
     };
     for (const Row& row :
          {Row{UpstreamFailure::connect, "connect", "UNAVAILABLE"},
-                           Row{UpstreamFailure::proxy, "proxy", "UNAVAILABLE"},
+          Row{UpstreamFailure::proxy, "proxy", "UNAVAILABLE"},
           Row{UpstreamFailure::timeout, "timeout", "UNAVAILABLE"},
           Row{UpstreamFailure::tls, "tls", "UNAVAILABLE"},
           Row{UpstreamFailure::starttls_missing, "starttls_missing", "UNAVAILABLE"},
