@@ -272,38 +272,44 @@ class Daemon {
     void replace_listeners(std::vector<std::shared_ptr<const session::SessionServices>> services) {
         std::vector<std::unique_ptr<ServerListener>> previous = std::move(listeners_);
         listeners_.clear();
-        for (auto& fresh : services) {
-            const auto& server = *fresh->server;
-            auto old = std::find_if(previous.begin(), previous.end(), [&](const auto& listener) {
-                return listener && listener->services().server->name == server.name;
-            });
-            if (old != previous.end() && (*old)->listening() &&
-                (*old)->services().server->listen == server.listen) {
-                (*old)->update_services(fresh);
-                listeners_.push_back(std::move(*old));
+        auto fresh_for = [&](const std::string& name) -> const session::SessionServices* {
+            for (const auto& fresh : services)
+                if (fresh->server->name == name) return fresh.get();
+            return nullptr;
+        };
+        // First let go of every address that is given up, so that a new or moved server can
+        // bind an address another one had (closing a listening socket frees it at once).
+        std::map<std::string, std::unique_ptr<ServerListener>> kept;
+        for (auto& old : previous) {
+            const auto& was = *old->services().server;
+            const auto* fresh = fresh_for(was.name);
+            if (fresh && old->listening() && fresh->server->listen == was.listen) {
+                kept[was.name] = std::move(old);
                 continue;
             }
-            if (old != previous.end()) {
-                spdlog::info("reload: server {} moves from {} to {}", server.name,
-                             (*old)->services().server->listen.to_string(),
-                             server.listen.to_string());
-                retire_listener(std::move(*old));
-            } else {
-                spdlog::info("reload: server {} added on {}", server.name,
-                             server.listen.to_string());
+            if (fresh)
+                spdlog::info("reload: server {} moves from {} to {}", was.name,
+                             was.listen.to_string(), fresh->server->listen.to_string());
+            else
+                spdlog::info(
+                    "reload: server {} removed; it stops accepting, {} open session(s) "
+                    "run to their end",
+                    was.name, old->session_count());
+            retire_listener(std::move(old));
+        }
+        for (auto& fresh : services) {
+            const auto& server = *fresh->server;
+            if (auto it = kept.find(server.name); it != kept.end()) {
+                it->second->update_services(fresh);
+                listeners_.push_back(std::move(it->second));
+                continue;
             }
+            spdlog::info("reload: server {} listening on {}", server.name,
+                         server.listen.to_string());
             auto listener = std::make_unique<ServerListener>(&loop_, fresh, active_sessions_);
             if (auto started = listener->start(); !started)
                 spdlog::error("reload: server {}: {}", server.name, started.error().message);
             listeners_.push_back(std::move(listener));
-        }
-        for (auto& old : previous) {
-            if (!old) continue;
-            spdlog::info(
-                "reload: server {} removed; it stops accepting, {} open session(s) "
-                "run to their end",
-                old->services().server->name, old->session_count());
-            retire_listener(std::move(old));
         }
     }
 

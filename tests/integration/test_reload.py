@@ -138,6 +138,19 @@ def test_sighup_moving_a_listener_rebinds_and_a_failing_file_changes_nothing(rig
         _, done = held.command("H1", "NOOP")
         assert done.startswith(b"H1 OK"), done
         held.close()
+
+        # A removed server's address taken over by a new one in the same reload.
+        text = daemon_block(bridge.health_port, log_level=3)
+        text += server_block("imaps", moved_port, d.ports["imaps"], "implicit", ca)
+        text += server_block("takeover", bridge.port["starttls"], d.ports["imaps"], "implicit", ca)
+        text += account_block(rig, "alice", ALICE) + account_block(rig, "bob", BOB)
+        process.rewrite_config(text)
+        since = len(process.log())
+        process.signal(signal.SIGHUP)
+        process.wait_for_log("server takeover listening on")
+        process.wait_for_log("reloaded ")
+        assert "address already in use" not in process.log()[since:].lower()
+        bridge_session(bridge.port["starttls"]).close()
         assert bridge.alive()
     finally:
         bridge.stop()
