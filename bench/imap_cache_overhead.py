@@ -18,6 +18,7 @@ import tempfile
 import time
 
 import mailbridge_process
+from process_stats import cpu_seconds
 from bridge_fixtures import ALICE, BridgeDaemon, account_block, bridge_session, direct_session
 from imap_throughput import seed_bulk
 from rig.stack import Rig
@@ -26,14 +27,6 @@ WORKLOADS = {
     "bulk": "UID FETCH 1:* BODY.PEEK[]",
     "metadata": "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)",
 }
-
-
-def cpu_seconds(pid, thread=None):
-    """User + system CPU time of a process (all its threads), or of one thread, from /proc."""
-    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
-    with open(path) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed_fetch(session, command):

@@ -10,7 +10,6 @@ hard limit allows, which it does for root).
 """
 import argparse
 import os
-import re
 import resource
 import selectors
 import socket
@@ -19,21 +18,9 @@ import tempfile
 import time
 
 import mailbridge_process
+from process_stats import cpu_seconds, open_fds, rss_kib
 from bridge_fixtures import ALICE, LOCAL_PASSWORD, BridgeDaemon, account_block, bridge_session
 from rig.stack import Rig
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def raise_fd_limit(wanted):
@@ -159,7 +146,7 @@ def main():
         time.sleep(args.idle)
         cpu_idle = cpu_seconds(pid) - cpu_start
         rss_idle = rss_kib(pid)
-        fds = len(os.listdir(f"/proc/{pid}/fd"))
+        fds = open_fds(pid)
         n = max(1, len(clients))
         print()
         print(f"{len(clients)} idle authenticated IMAP sessions (client plain, upstream TLS):")

@@ -14,21 +14,9 @@ import threading
 import time
 
 import mailbridge_process
+from process_stats import cpu_seconds, rss_kib
 from bridge_fixtures import ALICE, BridgeDaemon, account_block, bridge_session
 from rig.stack import Rig
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
 def seed_big(rig, user, size):

@@ -8,13 +8,13 @@ bridge's RSS and open file descriptors after the warm-up and at the end (the tar
 import argparse
 import os
 import random
-import re
 import sys
 import tempfile
 import threading
 import time
 
 import mailbridge_process
+from process_stats import open_fds, rss_kib
 from bridge_fixtures import BridgeDaemon, RawImap, account_block, bridge_session
 from rig import seeder
 from rig.stack import DEFAULT_USERS, Rig
@@ -30,15 +30,6 @@ COMMANDS = [
     "FETCH 3 BODY.PEEK[HEADER]",
     "FETCH 2 BODY.PEEK[]",
 ]
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
-
-
-def fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 class Counters:
@@ -152,7 +143,7 @@ def main():
         warmup = min(60.0, duration / 10)
         started = time.monotonic()
         time.sleep(warmup)
-        rss_start, fds_start = rss_kib(pid), fds(pid)
+        rss_start, fds_start = rss_kib(pid), open_fds(pid)
         samples = [rss_start]
         while time.monotonic() - started < duration:
             time.sleep(5)
@@ -160,7 +151,7 @@ def main():
             elapsed = time.monotonic() - started
             print(f"  {elapsed:5.0f} s: {counters.commands} commands, {counters.logins} logins, "
                   f"{len(counters.errors)} errors, RSS {samples[-1] / 1024:.1f} MB", flush=True)
-        rss_end, fds_end = rss_kib(pid), fds(pid)
+        rss_end, fds_end = rss_kib(pid), open_fds(pid)
         stop.set()
         for t in threads:
             t.join(timeout=30)

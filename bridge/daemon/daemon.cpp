@@ -102,7 +102,7 @@ class Daemon {
     Daemon(std::filesystem::path config_path, config::Config config,
            std::optional<int> level_override)
         : config_path_(std::move(config_path)),
-          config_(std::make_unique<config::Config>(std::move(config))),
+          config_(std::make_shared<const config::Config>(std::move(config))),
           level_override_(level_override) {
         uv_loop_init(&loop_);
     }
@@ -134,8 +134,8 @@ class Daemon {
             &loop_, [this](const std::string& account, const std::string& login) {
                 if (tokens_) tokens_->stored_token_changed(account, login);
             });
-        auth_pages_ = std::make_unique<AuthorizationPages>([this] { return shared_config_; },
-                                                           *authorizations_);
+        auth_pages_ =
+            std::make_unique<AuthorizationPages>([this] { return config_; }, *authorizations_);
         auto started = start_health();
         if (started) started = start_listeners();
         if (!started) {
@@ -247,9 +247,8 @@ class Daemon {
         }
         const bool health_changed =
             !same_address(next->daemon.health_listen, config_->daemon.health_listen);
-        const auto previous = shared_config_;
-        config_ = std::make_unique<config::Config>(*next);
-        shared_config_ = next;
+        const auto previous = config_;
+        config_ = next;
         directory_ = std::move(directory);
         for (const auto& server : next->servers) metrics_.add_server(server.name);
         for (const auto& account : next->accounts) metrics_.add_account(account.name);
@@ -427,12 +426,11 @@ class Daemon {
     }
 
     Result<void> start_listeners() {
-        shared_config_ = std::make_shared<const config::Config>(*config_);
-        directory_ = std::make_shared<session::AccountDirectory>(*shared_config_);
+        directory_ = std::make_shared<session::AccountDirectory>(*config_);
         passwords_ = std::make_shared<session::LocalPasswordChecker>(&loop_);
-        for (const auto& server : shared_config_->servers) {
+        for (const auto& server : config_->servers) {
             Result<void> status;
-            auto services = make_services(server, shared_config_, directory_, status);
+            auto services = make_services(server, config_, directory_, status);
             if (!services) return status;
             auto listener = std::make_unique<ServerListener>(&loop_, services, active_sessions_);
             if (auto started = listener->start(); !started) return started;
@@ -588,7 +586,8 @@ class Daemon {
 
     uv_loop_t loop_{};
     std::filesystem::path config_path_;
-    std::unique_ptr<config::Config> config_;
+    // The configuration in force; sessions, listeners and the /auth pages share it.
+    std::shared_ptr<const config::Config> config_;
     std::optional<int> level_override_;
     health::Metrics metrics_;
     std::unique_ptr<CacheService> cache_;  // null: running without a cache
@@ -603,8 +602,7 @@ class Daemon {
     session::UpstreamBackoff backoff_;  // per (account, upstream), kept across reloads
     uint64_t grace_deadline_ = 0;
     std::unique_ptr<oauth::TokenManager> tokens_;
-    std::unique_ptr<oauth::SecretCache> upstream_secrets_;  // auth = "password" accounts
-    std::shared_ptr<const config::Config> shared_config_;
+    std::unique_ptr<oauth::SecretCache> upstream_secrets_;        // auth = "password" accounts
     std::unique_ptr<oauth::AuthorizationRunner> authorizations_;  // /auth/ACCOUNT flows
     std::unique_ptr<AuthorizationPages> auth_pages_;
     std::shared_ptr<session::AccountDirectory> directory_;

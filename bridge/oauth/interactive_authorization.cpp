@@ -6,6 +6,7 @@
 
 #include "bridge/config/secret_resolver.h"
 #include "bridge/oauth/account_endpoints.h"
+#include "bridge/oauth/http_proxy_config.h"
 
 namespace mb::oauth {
 
@@ -19,20 +20,6 @@ std::string lower(std::string text) {
     return text;
 }
 
-HttpProxy::Auth proxy_auth(config::ProxyAuth auth) {
-    switch (auth) {
-        case config::ProxyAuth::none:
-            return HttpProxy::Auth::none;
-        case config::ProxyAuth::basic:
-            return HttpProxy::Auth::basic;
-        case config::ProxyAuth::digest:
-            return HttpProxy::Auth::digest;
-        case config::ProxyAuth::any:
-            break;
-    }
-    return HttpProxy::Auth::any;
-}
-
 Result<std::optional<HttpProxy>> proxy_of(const config::Config& config,
                                           const config::AccountSettings& account) {
     if (account.proxy.empty()) return std::optional<HttpProxy>();
@@ -40,20 +27,15 @@ Result<std::optional<HttpProxy>> proxy_of(const config::Config& config,
     if (!proxy)
         return make_error("account " + account.name + ": proxy \"" + account.proxy +
                           "\" is not configured");
-    HttpProxy settings;
-    settings.url = proxy->url;
-    settings.auth = proxy_auth(proxy->auth);
-    settings.username = proxy->username;
+    Secret password;
     if (!proxy->password.empty()) {
-        auto password = config::resolve_secret(proxy->password);
-        if (!password)
+        auto resolved = config::resolve_secret(proxy->password);
+        if (!resolved)
             return make_error("proxy " + proxy->name +
-                              ": cannot read password: " + password.error().message);
-        settings.password = std::move(*password);
+                              ": cannot read password: " + resolved.error().message);
+        password = std::move(*resolved);
     }
-    settings.ca_file = proxy->ca_file;
-    settings.no_proxy = proxy->no_proxy;
-    return std::optional<HttpProxy>(std::move(settings));
+    return std::optional<HttpProxy>(http_proxy_for(*proxy, std::move(password)));
 }
 
 std::string joined(const std::vector<std::string>& scopes) {

@@ -36,9 +36,13 @@ void SecretCache::resolve(const std::string& name, const config::SecretSource& s
     auto* work = new Work{{}, shared_, resolver_, source, name, std::nullopt};
     work->request.data = work;
     if (auto found = resolved_.find(name); found != resolved_.end()) {
-        // Known already: still answer from the loop, not from inside resolve().
-        work->result.emplace(found->second);
-        work->resolver = nullptr;
+        if (found->second.source == source) {
+            // Known already: still answer from the loop, not from inside resolve().
+            work->result.emplace(found->second.secret);
+            work->resolver = nullptr;
+        } else {
+            resolved_.erase(found);
+        }
     }
     // uv_queue_work fails only without a work callback.
     uv_queue_work(
@@ -53,12 +57,13 @@ void SecretCache::resolve(const std::string& name, const config::SecretSource& s
             if (!cache) return;
             if (status == UV_ECANCELED || !w->result)
                 w->result.emplace(make_error("resolving " + w->name + " was cancelled"));
-            cache->finish(w->name, std::move(*w->result));
+            cache->finish(w->name, w->source, std::move(*w->result));
         });
 }
 
-void SecretCache::finish(const std::string& name, Result<Secret> result) {
-    if (result) resolved_[name] = result.value();
+void SecretCache::finish(const std::string& name, const config::SecretSource& source,
+                         Result<Secret> result) {
+    if (result) resolved_[name] = Known{source, result.value()};
     auto node = pending_.extract(name);
     if (node.empty()) return;
     auto alive = shared_;

@@ -29,19 +29,25 @@ class SecretCache {
     ~SecretCache();
 
     using Callback = std::function<void(const Result<Secret>&)>;
-    // `name` identifies the source ("client_secret of account alice"); concurrent requests for
-    // one name share one resolution. Successes are kept; failures are not (the next call retries).
+    // `name` identifies the secret ("client_secret of account alice"); concurrent requests for
+    // one name share one resolution. Successes are kept with their source; failures are not (the
+    // next call retries). A call naming a kept secret with another source (a reload changed it)
+    // resolves the new source.
     void resolve(const std::string& name, const config::SecretSource& source, Callback done);
 
   private:
     struct Work;
     struct Shared;
-    void finish(const std::string& name, Result<Secret> result);
+    struct Known {
+        config::SecretSource source;
+        Secret secret;
+    };
+    void finish(const std::string& name, const config::SecretSource& source, Result<Secret> result);
 
     uv_loop_t* loop_;
     SecretResolver resolver_;
     std::shared_ptr<Shared> shared_;  // outlives the cache while work is queued
-    std::map<std::string, Secret, std::less<>> resolved_;
+    std::map<std::string, Known, std::less<>> resolved_;
     std::map<std::string, std::vector<Callback>, std::less<>> pending_;
 };
 

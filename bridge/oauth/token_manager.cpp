@@ -12,6 +12,7 @@
 #include "bridge/config/secret_resolver.h"
 #include "bridge/log/log.h"
 #include "bridge/oauth/account_endpoints.h"
+#include "bridge/oauth/http_proxy_config.h"
 #include "bridge/oauth/token_endpoint_answer.h"
 #include "protocol/oauth/discovery.h"
 #include "protocol/oauth/form_encoding.h"
@@ -23,20 +24,6 @@ using Clock = std::chrono::steady_clock;
 using SystemClock = std::chrono::system_clock;
 
 namespace {
-
-HttpProxy::Auth proxy_auth(config::ProxyAuth auth) {
-    switch (auth) {
-        case config::ProxyAuth::none:
-            return HttpProxy::Auth::none;
-        case config::ProxyAuth::basic:
-            return HttpProxy::Auth::basic;
-        case config::ProxyAuth::digest:
-            return HttpProxy::Auth::digest;
-        case config::ProxyAuth::any:
-            return HttpProxy::Auth::any;
-    }
-    return HttpProxy::Auth::any;
-}
 
 SecretResolver resolver_or_default(SecretResolver resolver) {
     if (resolver) return resolver;
@@ -566,14 +553,7 @@ void TokenManager::fetch_with_proxy(Entry& entry, const config::ProxySettings* p
                      RefreshResult::permanent_error);
                 return;
             }
-            HttpProxy settings;
-            settings.url = proxy->url;
-            settings.auth = proxy_auth(proxy->auth);
-            settings.username = proxy->username;
-            settings.password = password.value();
-            settings.ca_file = proxy->ca_file;
-            settings.no_proxy = proxy->no_proxy;
-            fetch_endpoint(entry, settings);
+            fetch_endpoint(entry, http_proxy_for(*proxy, password.value()));
         });
 }
 

@@ -8,7 +8,6 @@
 #include "protocol/imap/response_parser.h"
 #include "protocol/imap/string_quoting.h"
 #include "protocol/sasl/login.h"
-#include "protocol/sasl/plain.h"
 
 namespace mb::session {
 namespace imap = protocol::imap;
@@ -180,13 +179,8 @@ void ImapUpstream::authenticate_password(const std::string& user, const Secret& 
     pending_tag_ = next_tag();
     second_response_.reset();
     if (imap::has_capability(caps, "AUTH=PLAIN")) {
-        auto response = sasl::encode_plain("", user, password);
-        if (!response) {
-            fail(UpstreamFailure::auth_rejected,
-                 "cannot build the PLAIN response: " + response.error().message);
-            return;
-        }
-        set_password_method("PLAIN");
+        auto response = plain_response(user, password);
+        if (!response) return;
         const std::string command = pending_tag_ + " AUTHENTICATE PLAIN";
         if (imap::has_capability(caps, "SASL-IR")) {
             send_secret(Secret(command + " " + response->reveal() + "\r\n"));

@@ -9,7 +9,6 @@
 #include "protocol/pop3/command_builder.h"
 #include "protocol/pop3/limits.h"
 #include "protocol/sasl/login.h"
-#include "protocol/sasl/plain.h"
 
 namespace mb::session {
 namespace pop3 = protocol::pop3;
@@ -146,13 +145,8 @@ void Pop3Upstream::authenticate_password(const std::string& user, const Secret& 
     pass_line_.reset();
     deferred_response_.reset();
     if (capabilities_.has_sasl("PLAIN")) {
-        auto response = sasl::encode_plain("", user, password);
-        if (!response) {
-            fail(UpstreamFailure::auth_rejected,
-                 "cannot build the PLAIN response: " + response.error().message);
-            return;
-        }
-        set_password_method("PLAIN");
+        auto response = plain_response(user, password);
+        if (!response) return;
         auto command = pop3::auth_command("PLAIN", *response);
         deferred_response_ = std::move(command.deferred_response);
         state_ = State::authenticating;

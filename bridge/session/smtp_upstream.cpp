@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "protocol/sasl/login.h"
-#include "protocol/sasl/plain.h"
 #include "protocol/smtp/command_builder.h"
 
 namespace mb::session {
@@ -156,13 +155,8 @@ void SmtpUpstream::authenticate_password(const std::string& user, const Secret& 
     deferred_response_.reset();
     login_password_.reset();
     if (capabilities_.has_auth("PLAIN")) {
-        auto response = sasl::encode_plain("", user, password);
-        if (!response) {
-            fail(UpstreamFailure::auth_rejected,
-                 "cannot build the PLAIN response: " + response.error().message);
-            return;
-        }
-        set_password_method("PLAIN");
+        auto response = plain_response(user, password);
+        if (!response) return;
         auto command = smtp::auth_command("PLAIN", *response);
         deferred_response_ = std::move(command.deferred_response);
         send_secret(command.first_line);

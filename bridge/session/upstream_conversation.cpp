@@ -5,6 +5,7 @@
 
 #include "bridge/log/log.h"
 #include "bridge/net/stream_release.h"
+#include "protocol/sasl/plain.h"
 
 namespace mb::session {
 namespace {
@@ -164,6 +165,18 @@ void UpstreamConversation::fail(UpstreamFailure failure, std::string message, st
         return;
     }
     if (auto done = std::move(auth_done_)) done(make_error(error.message), error);
+}
+
+std::optional<Secret> UpstreamConversation::plain_response(const std::string& user,
+                                                           const Secret& password) {
+    auto response = protocol::sasl::encode_plain("", user, password);
+    if (!response) {
+        fail(UpstreamFailure::auth_rejected,
+             "cannot build the PLAIN response: " + response.error().message);
+        return std::nullopt;
+    }
+    set_password_method("PLAIN");
+    return std::move(response.value());
 }
 
 Result<Secret> UpstreamConversation::bearer_response(config::SaslMechanism setting,

@@ -112,6 +112,9 @@ class UpstreamConversation : public UpstreamClient {
     void expect_authenticated(AuthHandler done) { auth_done_ = std::move(done); }
     // A password authentication is under way with `method` (auth_method() reports it).
     void set_password_method(std::string method) { password_method_ = std::move(method); }
+    // The SASL PLAIN response for a password login (method "PLAIN"); nullopt after failing the
+    // conversation when user or password cannot be carried (NUL, empty).
+    std::optional<Secret> plain_response(const std::string& user, const Secret& password);
     bool password_mode() const { return !password_method_.empty(); }
     void report_ready();
     // The upstream accepted the authentication with `answer` (its line, CRLF included).

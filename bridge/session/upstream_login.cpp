@@ -94,22 +94,12 @@ void UpstreamLogin::resolve_upstream_password() {
              account_->name + ": upstream passwords are not available in this process");
         return;
     }
-    const auto& source = account_->upstream_password;
-    // The name changes with the configured source, so a reload's new password is read afresh.
-    const std::string name =
-        "upstream_password of account " + account_->name + " #" +
-        std::to_string(std::hash<std::string>{}(std::to_string(static_cast<int>(source.kind)) +
-                                                '\0' + source.literal + '\0' + source.env_name +
-                                                '\0' + source.file.string() + '\0' + [&] {
-                                                    std::string joined;
-                                                    for (const auto& part : source.command)
-                                                        joined += part + '\0';
-                                                    return joined;
-                                                }()));
     std::weak_ptr<bool> alive = alive_;
     const unsigned attempt = attempt_;
+    // The cache re-reads the secret when a reload changed its source.
     services_->secrets->resolve(
-        name, source, [this, alive, attempt](const Result<Secret>& password) {
+        "upstream_password of account " + account_->name, account_->upstream_password,
+        [this, alive, attempt](const Result<Secret>& password) {
             if (alive.expired() || !done_ || attempt != attempt_) return;
             if (!password) {
                 fail(LoginResult::token_unavailable, true,

@@ -10,6 +10,7 @@ import ssl
 import threading
 import time
 
+import process_stats
 from mailbridge_process import MailbridgeProcess, free_port, http_get
 from rig import clients
 
@@ -113,8 +114,7 @@ class BridgeDaemon:
         return self.process.log()
 
     def rss_kib(self):
-        with open(f"/proc/{self.pid}/status") as f:
-            return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
+        return process_stats.rss_kib(self.pid)
 
     def metrics(self):
         return http_get(f"http://127.0.0.1:{self.health_port}/metrics")[1]

@@ -14,6 +14,7 @@ import time
 from bridge_fixtures import (ALICE, RawImap, account_block, bridge_session, daemon_block, direct_session,
                              server_block, standard_bridge, wait_for)
 from mailbridge_process import MailbridgeProcess, free_port, http_get
+from process_stats import open_fds
 
 
 def first_line(port, timeout=10):
@@ -220,10 +221,6 @@ def test_upstream_reset_says_bye_between_responses_and_never_inside_one(rig, tmp
         direct = direct_session(rig)
         direct.command("D1", f"DELETE {folder}")
         direct.close()
-
-
-def open_fds(pid):
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def test_dovecot_restart_under_load_recovers_at_once_and_leaks_nothing(rig, tmp_path):

@@ -473,6 +473,18 @@ TEST_F(TokenManagerTest, ReloadDropsTheTokenOfAChangedAccount) {
     EXPECT_EQ(test::decode_form(server_.seen().at(1).body)["client_id"], "mail-app-2");
 }
 
+TEST_F(TokenManagerTest, ReloadWithANewClientSecretSendsTheNewSecret) {
+    server_.push({200, token_json("tok-old-secret")});
+    server_.push({200, token_json("tok-new-secret")});
+    ASSERT_TRUE(get().ok());
+    auto accounts = options_.accounts;
+    accounts[0].client_secret.literal = "rotated-secret";
+    manager().reconfigure(accounts, options_.proxies);
+    ASSERT_TRUE(get().ok());
+    ASSERT_EQ(server_.requests(), 2);
+    EXPECT_EQ(test::decode_form(server_.seen().at(1).body)["client_secret"], "rotated-secret");
+}
+
 TEST_F(TokenManagerTest, ReloadRemovingAnAccountAnswersItsWaitersAndForgetsIt) {
     server_.set_default({200, token_json("tok-slow"), {}, 300ms});
     std::optional<Result<AccessToken>> during;
