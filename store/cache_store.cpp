@@ -191,7 +191,10 @@ Result<bool> CacheStore::upsert_message(const Owner& owner, std::string_view mai
     else
         s.bind_null(6);
     s.bind_optional(7, message.modseq);
-    const std::optional<EnvelopeFields>& envelope = message.envelope;
+    // An envelope that cannot be read is left out; the rest of the update still lands.
+    std::optional<EnvelopeFields> envelope;
+    if (message.envelope)
+        if (auto fields = envelope_fields(*message.envelope); fields) envelope = std::move(*fields);
     if (envelope) {
         s.bind_optional_blob(8, envelope->date)
             .bind_optional_blob(9, envelope->subject)

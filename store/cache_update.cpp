@@ -3,7 +3,7 @@
 
 namespace mb::store {
 
-std::optional<MessageUpdate> message_update_from_fetch(const protocol::imap::FetchData& fetch,
+std::optional<MessageUpdate> message_update_from_fetch(protocol::imap::FetchData fetch,
                                                        std::optional<std::uint32_t> known_uid) {
     const std::optional<std::uint32_t> uid = fetch.uid ? fetch.uid : known_uid;
     if (!uid) return std::nullopt;
@@ -18,21 +18,23 @@ std::optional<MessageUpdate> message_update_from_fetch(const protocol::imap::Fet
         out.flags = std::move(joined);
     }
     out.rfc822_size = fetch.rfc822_size;
-    out.internal_date = fetch.internal_date;
+    out.internal_date = std::move(fetch.internal_date);
     out.modseq = fetch.modseq;
-    if (fetch.envelope && fetch.raw_envelope) {
-        const protocol::imap::Envelope& envelope = *fetch.envelope;
-        auto addresses = [](const std::vector<protocol::imap::Address>& list) {
-            return list.empty()
-                       ? std::nullopt
-                       : std::optional<std::string>(protocol::imap::format_addresses(list));
-        };
-        out.envelope =
-            EnvelopeFields{envelope.date,          envelope.subject,       addresses(envelope.from),
-                           addresses(envelope.to), addresses(envelope.cc), envelope.message_id,
-                           envelope.in_reply_to,   *fetch.raw_envelope};
-    }
+    out.envelope = std::move(fetch.raw_envelope);
     return out;
+}
+
+Result<EnvelopeFields> envelope_fields(std::string raw) {
+    auto envelope = protocol::imap::parse_envelope(raw);
+    if (!envelope) return envelope.error();
+    auto addresses = [](const std::vector<protocol::imap::Address>& list) {
+        return list.empty() ? std::nullopt
+                            : std::optional<std::string>(protocol::imap::format_addresses(list));
+    };
+    return EnvelopeFields{std::move(envelope->date),        std::move(envelope->subject),
+                          addresses(envelope->from),        addresses(envelope->to),
+                          addresses(envelope->cc),          std::move(envelope->message_id),
+                          std::move(envelope->in_reply_to), std::move(raw)};
 }
 
 const Owner& owner_of(const CacheUpdate& update) {

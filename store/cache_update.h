@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocol/imap/fetch_response.h"
+#include "protocol/result.h"
 
 namespace mb::store {
 
@@ -20,7 +21,8 @@ struct Owner {
     auto operator<=>(const Owner&) const = default;
 };
 
-// The envelope fields the cache keeps; NIL is nullopt. Addresses are rendered for display.
+// The envelope fields the cache keeps, read from the raw ENVELOPE; NIL is nullopt. Addresses are
+// rendered for display.
 struct EnvelopeFields {
     std::optional<std::string> date;
     std::optional<std::string> subject;
@@ -40,12 +42,18 @@ struct MessageUpdate {
     std::optional<std::uint64_t> rfc822_size;
     std::optional<std::string> internal_date;
     std::optional<std::uint64_t> modseq;
-    std::optional<EnvelopeFields> envelope;
+    // The exact bytes of the ENVELOPE list; the store reads the fields from them (on the
+    // writer's thread, and only when the row changes).
+    std::optional<std::string> envelope;
 };
 
-// nullopt when the FETCH carries no UID (the tracker must map the sequence number first).
-std::optional<MessageUpdate> message_update_from_fetch(const protocol::imap::FetchData& fetch,
+// nullopt when the FETCH carries no UID (the tracker must map the sequence number first). Takes
+// the FETCH's strings (call with std::move, or a copy).
+std::optional<MessageUpdate> message_update_from_fetch(protocol::imap::FetchData fetch,
                                                        std::optional<std::uint32_t> known_uid = {});
+
+// Reads the cached fields of a raw ENVELOPE list; an error when it is not one.
+Result<EnvelopeFields> envelope_fields(std::string raw);
 
 namespace update {
 

@@ -7,7 +7,10 @@
 namespace mb::store {
 
 CacheWriter::CacheWriter(CacheStore store, Options options)
-    : store_(std::move(store)), options_(options), worker_([this] { run(); }) {}
+    : store_(std::move(store)),
+      options_(options),
+      digests_(options.max_digests),
+      worker_([this] { run(); }) {}
 
 CacheWriter::~CacheWriter() {
     stop();
@@ -16,20 +19,32 @@ CacheWriter::~CacheWriter() {
 bool CacheWriter::try_submit(CacheUpdate update) {
     std::lock_guard lock(mutex_);
     if (stopping_) return false;
+    if (const auto* upsert = std::get_if<update::UpsertMessage>(&update);
+        upsert && digests_.unchanged(*upsert)) {
+        ++stats_.unchanged;
+        return true;
+    }
     if (queue_.size() >= options_.max_queue) {
         ++stats_.dropped;
-        if (stale_.size() < options_.max_stale_marks) {
-            const Owner& owner = owner_of(update);
-            stale_.emplace(owner.account, owner.login, mailbox_of(update));
-        } else {
-            stale_all_ = true;
-        }
+        mark_stale_locked(update);
         wake_.notify_one();
         return false;
     }
     queue_.push_back(Queued{std::move(update), Clock::now()});
+    digests_.record(queue_.back().update);
     if (queue_.size() == 1 || queue_.size() >= options_.max_batch) wake_.notify_one();
     return true;
+}
+
+// The update's mailbox missed a change: the next batch marks it stale, and what was remembered of
+// it no longer says what the store will hold.
+void CacheWriter::mark_stale_locked(const CacheUpdate& update) {
+    const Owner& owner = owner_of(update);
+    digests_.forget(owner, mailbox_of(update));
+    if (stale_.size() < options_.max_stale_marks)
+        stale_.emplace(owner.account, owner.login, mailbox_of(update));
+    else
+        stale_all_ = true;
 }
 
 void CacheWriter::flush() {
@@ -95,6 +110,7 @@ void CacheWriter::write_batch(std::vector<Queued>& batch, std::set<StaleKey>& st
     std::uint64_t applied = 0;
     std::uint64_t failed = 0;
     std::optional<std::string> error;
+    std::vector<const CacheUpdate*> lost;  // updates whose change did not reach the store
     auto begun = store_.begin();
     if (!begun) {
         failed = batch.size();
@@ -105,6 +121,7 @@ void CacheWriter::write_batch(std::vector<Queued>& batch, std::set<StaleKey>& st
                 ++applied;
             } else {
                 ++failed;
+                lost.push_back(&queued.update);
                 error = "cache update failed: " + done.error().message;
             }
         }
@@ -122,9 +139,18 @@ void CacheWriter::write_batch(std::vector<Queued>& batch, std::set<StaleKey>& st
             error = "cache write transaction failed: " + committed.error().message;
         }
     }
+    if (failed == batch.size()) {
+        lost.clear();
+        for (const Queued& queued : batch) lost.push_back(&queued.update);
+    }
     const auto committed = Clock::now();
     const double ms = std::chrono::duration<double, std::milli>(committed - started).count();
     std::lock_guard lock(mutex_);
+    if (!lost.empty()) {
+        // Upserts left out as unchanged since these were queued may be missing too.
+        digests_.clear();
+        for (const CacheUpdate* update : lost) mark_stale_locked(*update);
+    }
     if (applied > 0) {
         std::map<std::string, double> worst;
         for (const Queued& queued : batch) {

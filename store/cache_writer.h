@@ -1,7 +1,9 @@
 // CacheWriter: applies CacheUpdates to the metadata cache on its own worker thread, so the event
 // loop never waits for SQLite. The queue is bounded; try_submit() never blocks: when the queue is
 // full the update is dropped and its mailbox is marked stale (a small separate set the worker
-// applies). Updates are applied in batched transactions (up to max_batch, or after max_delay).
+// applies). Updates are applied in batched transactions (up to max_batch, or after max_delay). An
+// upsert that would change nothing the queue or the store already holds is left out (see
+// MessageDigests); a write that fails forgets those digests and marks its mailbox stale.
 // stop() (also run by the destructor) drains the queue and joins the worker. Owns its CacheStore;
 // crash safety comes from SQLite's WAL and the transactions.
 #pragma once
@@ -25,6 +27,7 @@
 #include "protocol/result.h"
 #include "store/cache_store.h"
 #include "store/cache_update.h"
+#include "store/message_digests.h"
 
 namespace mb::store {
 
@@ -35,10 +38,12 @@ class CacheWriter {
         std::size_t max_batch = 500;
         std::chrono::milliseconds max_delay{50};
         std::size_t max_stale_marks = 4096;  // past this, every mailbox is marked stale
+        std::size_t max_digests = 200'000;   // messages whose last queued state is remembered
     };
 
     struct Stats {
         std::uint64_t applied = 0;    // updates written
+        std::uint64_t unchanged = 0;  // upserts left out: they would have changed nothing
         std::uint64_t dropped = 0;    // updates refused because the queue was full
         std::uint64_t failed = 0;     // updates or batches SQLite refused
         std::uint64_t batches = 0;    // committed transactions
@@ -65,7 +70,7 @@ class CacheWriter {
     ~CacheWriter();
 
     // Never blocks on SQLite. False when the writer is stopped or the queue is full (then the
-    // update's mailbox is marked stale).
+    // update's mailbox is marked stale). True also for an upsert left out as unchanged.
     bool try_submit(CacheUpdate update);
     // Waits until everything submitted so far is written (for tests and orderly shutdown).
     void flush();
@@ -83,6 +88,7 @@ class CacheWriter {
         Clock::time_point submitted;
     };
     void write_batch(std::vector<Queued>& batch, std::set<StaleKey>& stale, bool stale_all);
+    void mark_stale_locked(const CacheUpdate& update);
 
     CacheStore store_;
     Options options_;
@@ -91,6 +97,7 @@ class CacheWriter {
     std::condition_variable idle_;
     std::deque<Queued> queue_;
     std::set<StaleKey> stale_;
+    MessageDigests digests_;  // guarded by mutex_
     bool stale_all_ = false;
     bool stopping_ = false;
     bool busy_ = false;

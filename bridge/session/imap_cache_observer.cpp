@@ -51,7 +51,7 @@ void drop_recent(imap::FetchData& fetch) {
 
 bool carries_data(const imap::FetchData& fetch) {
     return fetch.flags || fetch.rfc822_size || fetch.internal_date || fetch.modseq ||
-           fetch.envelope;
+           fetch.raw_envelope;
 }
 
 imap::StreamFramer::Options framer_options(imap::StreamFramer::Direction direction) {
@@ -67,7 +67,8 @@ ImapCacheObserver::ImapCacheObserver(store::Owner owner, Submit submit, Options 
       submit_(std::move(submit)),
       options_(options),
       client_framer_(framer_options(imap::StreamFramer::Direction::ClientToServer)),
-      upstream_framer_(framer_options(imap::StreamFramer::Direction::ServerToClient)) {}
+      upstream_framer_(framer_options(imap::StreamFramer::Direction::ServerToClient)),
+      parser_(imap::kMaxFetchMetadataBytes, imap::ResponseUnitParser::EnvelopeReading::RawOnly) {}
 
 Relay::Filter ImapCacheObserver::client_filter(std::shared_ptr<ImapCacheObserver> observer) {
     return [observer](std::string_view in, std::string& out) {
@@ -76,13 +77,9 @@ Relay::Filter ImapCacheObserver::client_filter(std::shared_ptr<ImapCacheObserver
     };
 }
 
-Relay::Filter ImapCacheObserver::upstream_filter(std::shared_ptr<ImapCacheObserver> observer,
-                                                 Relay::Filter inner) {
-    return [observer, inner = std::move(inner)](std::string_view in, std::string& out) {
-        if (inner)
-            inner(in, out);
-        else
-            out.append(in);
+Relay::Filter ImapCacheObserver::upstream_filter(std::shared_ptr<ImapCacheObserver> observer) {
+    return [observer](std::string_view in, std::string& out) {
+        out.append(in);
         observer->upstream_bytes(in);
     };
 }
@@ -204,10 +201,10 @@ void ImapCacheObserver::begin_selection_if_due() {
 
 void ImapCacheObserver::upstream_bytes(std::string_view bytes) {
     if (stopped_) return;
-    upstream_framer_.feed(bytes, [this](const StreamEvent& event) { on_upstream_event(event); });
+    upstream_framer_.feed(bytes, [this](const StreamEvent& event) { upstream_event(event); });
 }
 
-void ImapCacheObserver::on_upstream_event(const StreamEvent& event) {
+void ImapCacheObserver::upstream_event(const StreamEvent& event) {
     if (stopped_) return;
     switch (event.kind) {
         case StreamEvent::Kind::NeedMore:
@@ -353,7 +350,7 @@ void ImapCacheObserver::on_fetch(imap::FetchData& fetch) {
         return;
     }
     if (!s.uidvalidity) return;
-    auto message = store::message_update_from_fetch(fetch, uid);
+    auto message = store::message_update_from_fetch(std::move(fetch), uid);
     if (!message) return;
     if (!s.state_sent) send_state();
     submit(store::update::UpsertMessage{owner_, s.mailbox, *s.uidvalidity, std::move(*message)});

@@ -41,11 +41,13 @@ class ImapCacheObserver {
     // Bytes the client sent upstream, and bytes the upstream sent the client, in order.
     void client_bytes(std::string_view bytes);
     void upstream_bytes(std::string_view bytes);
+    // Instead of upstream_bytes: the upstream stream as a framer already cut it (the relay's
+    // ImapResponseFilter), so the bytes are framed once.
+    void upstream_event(const protocol::imap::StreamEvent& event);
 
-    // Relay filters that pass bytes on (the upstream one through `inner`) and observe them.
+    // Relay filters that pass bytes on unchanged and observe them.
     static Relay::Filter client_filter(std::shared_ptr<ImapCacheObserver> observer);
-    static Relay::Filter upstream_filter(std::shared_ptr<ImapCacheObserver> observer,
-                                         Relay::Filter inner);
+    static Relay::Filter upstream_filter(std::shared_ptr<ImapCacheObserver> observer);
 
     // For tests and logs.
     const std::optional<std::string>& selected_mailbox() const { return selected_name_; }
@@ -78,7 +80,6 @@ class ImapCacheObserver {
     };
 
     void on_client_event(const protocol::imap::StreamEvent& event);
-    void on_upstream_event(const protocol::imap::StreamEvent& event);
     void on_unit(protocol::imap::ResponseUnit unit);
     void on_status(const protocol::imap::StatusResponse& status);
     void on_tagged(const protocol::imap::StatusResponse& status);

@@ -48,6 +48,7 @@ void ImapResponseFilter::operator()(std::string_view in, std::string& out) {
             return;
         }
         auto event = framer_.next(in);
+        if (observer_ && event.kind != imap::StreamEvent::Kind::NeedMore) observer_(event);
         switch (event.kind) {
             case imap::StreamEvent::Kind::NeedMore:
                 return;

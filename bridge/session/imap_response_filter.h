@@ -29,9 +29,16 @@ class ImapResponseFilter {
     // line are held back by the framer and never reach the client.
     bool client_at_boundary() const { return client_at_boundary_ && !passthrough_; }
 
+    // Hands every framing event (and a framing error) to `observer` too, before the client's
+    // bytes are written out: what the metadata cache needs, without framing the stream twice.
+    void observe(std::function<void(const protocol::imap::StreamEvent&)> observer) {
+        observer_ = std::move(observer);
+    }
+
   private:
     protocol::imap::StreamFramer framer_;
     std::function<void()> on_bye_;
+    std::function<void(const protocol::imap::StreamEvent&)> observer_;
     bool passthrough_ = false;
     bool client_at_boundary_ = true;
 };

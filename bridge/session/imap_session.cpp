@@ -238,8 +238,8 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
             [cache](store::CacheUpdate update) { return cache->try_submit(std::move(update)); });
         observer->client_bytes(pipelined);
         setup.client_filter = ImapCacheObserver::client_filter(observer);
-        setup.upstream_filter =
-            ImapCacheObserver::upstream_filter(observer, std::move(setup.upstream_filter));
+        responses->observe(
+            [observer](const imap::StreamEvent& event) { observer->upstream_event(event); });
     }
     // Follow the client's commands just enough to LOGOUT upstream if it vanishes between two.
     auto boundary = std::make_shared<imap::CommandBoundary>();

@@ -402,6 +402,9 @@ void ResponseUnitParser::end_value() {
         std::optional<std::uint64_t> modseq;
         if (list && list->size() == 1) modseq = parse_u64(list->front());
         if ((used = modseq.has_value())) fetch_.modseq = modseq;
+    } else if (item_ == "ENVELOPE" && envelopes_ == EnvelopeReading::RawOnly) {
+        if ((used = value_.size() >= 2 && value_.front() == '(' && value_.back() == ')'))
+            fetch_.raw_envelope = std::move(value_);
     } else if (item_ == "ENVELOPE") {
         auto envelope = parse_envelope(value_);
         if ((used = envelope.ok())) {
@@ -418,7 +421,7 @@ Result<ResponseUnit> ResponseUnitParser::finish() {
     std::string error = std::move(error_);
     std::string line = std::move(single_line_);
     FetchData fetch = std::move(fetch_);
-    *this = ResponseUnitParser(max_kept_);
+    *this = ResponseUnitParser(max_kept_, envelopes_);
     switch (state) {
         case State::Failed:
             return make_error("unreadable IMAP response: " + error);

@@ -35,7 +35,7 @@ struct FetchData {
     std::optional<std::uint64_t> rfc822_size;
     std::optional<std::string> internal_date;  // the quoted date-time, unquoted
     std::optional<std::uint64_t> modseq;
-    std::optional<Envelope> envelope;
+    std::optional<Envelope> envelope;         // unless the parser was told to keep it raw only
     std::optional<std::string> raw_envelope;  // the exact bytes of the ENVELOPE list
     // Names of wanted items that were present but not usable (over the size bound or malformed).
     std::vector<std::string> dropped_items;
@@ -82,8 +82,13 @@ using ResponseUnit = std::variant<std::monostate, FetchData, Exists, Expunge, Va
 // An error stops the reading of the unit; later input up to finish() is ignored.
 class ResponseUnitParser {
   public:
-    explicit ResponseUnitParser(std::size_t max_kept = kMaxFetchMetadataBytes)
-        : max_kept_(max_kept) {}
+    // RawOnly keeps an ENVELOPE as its bytes (a parenthesized list, balanced) without reading its
+    // fields: for consumers that read them later, or never (the cache skips unchanged ones).
+    enum class EnvelopeReading { Parse, RawOnly };
+
+    explicit ResponseUnitParser(std::size_t max_kept = kMaxFetchMetadataBytes,
+                                EnvelopeReading envelopes = EnvelopeReading::Parse)
+        : max_kept_(max_kept), envelopes_(envelopes) {}
 
     void segment(std::string_view bytes);  // CRLF and any literal announcement included
     void literal(std::string_view chunk);
@@ -102,6 +107,7 @@ class ResponseUnitParser {
     void fail(std::string reason);
 
     std::size_t max_kept_;
+    EnvelopeReading envelopes_;
     State state_ = State::Start;
     State after_literal_ = State::ItemValue;
     std::string error_;

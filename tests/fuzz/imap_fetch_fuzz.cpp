@@ -1,6 +1,7 @@
 // Fuzz target for the cache's IMAP readers: StreamFramer (server direction) feeds
 // ResponseUnitParser in chunks sized by the first input byte, with a small keep bound so the
-// drop path is reached; each unit's raw ENVELOPE must parse again on its own. The same bytes go
+// drop path is reached; each unit's raw ENVELOPE must parse again on its own, and a second
+// parser keeping envelopes raw must keep the same bytes. The same bytes go
 // to parse_envelope, parse_uid_set, peek_command and parse_mailbox_command.
 #include <cstddef>
 #include <cstdint>
@@ -17,14 +18,20 @@ using namespace mb::protocol;
 using namespace mb::protocol::imap;
 
 namespace {
-void check_unit(ResponseUnitParser& parser, std::size_t max_kept) {
+// `raw_only` read the same unit keeping envelopes raw: it must agree wherever `parser` read one.
+void check_unit(ResponseUnitParser& parser, ResponseUnitParser& raw_only, std::size_t max_kept) {
     auto unit = parser.finish();
+    auto raw_unit = raw_only.finish();
     if (!unit) return;
     const auto* fetch = std::get_if<FetchData>(&*unit);
     if (fetch == nullptr || !fetch->raw_envelope) return;
     if (fetch->raw_envelope->size() > max_kept) std::abort();
     auto again = parse_envelope(*fetch->raw_envelope);
     if (!again || !(*again == *fetch->envelope)) std::abort();
+    const auto* raw_fetch = raw_unit ? std::get_if<FetchData>(&*raw_unit) : nullptr;
+    if (raw_fetch == nullptr || raw_fetch->raw_envelope != fetch->raw_envelope ||
+        raw_fetch->envelope)
+        std::abort();
 }
 }  // namespace
 
@@ -40,6 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     constexpr std::size_t kMaxKept = 512;
     StreamFramer framer({StreamFramer::Direction::ServerToClient, 4096, limits::kMaxRelayLiteral});
     ResponseUnitParser parser(kMaxKept);
+    ResponseUnitParser raw_only(kMaxKept, ResponseUnitParser::EnvelopeReading::RawOnly);
     bool failed = false;
     for (std::size_t offset = 0; offset < input.size() && !failed; offset += chunk) {
         framer.feed(input.substr(offset, chunk), [&](const StreamEvent& event) {
@@ -47,9 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 failed = true;
             } else if (event.kind == StreamEvent::Kind::LineSegment) {
                 parser.segment(event.bytes);
-                if (event.ends_unit) check_unit(parser, kMaxKept);
+                raw_only.segment(event.bytes);
+                if (event.ends_unit) check_unit(parser, raw_only, kMaxKept);
             } else {
                 parser.literal(event.bytes);
+                raw_only.literal(event.bytes);
             }
         });
     }

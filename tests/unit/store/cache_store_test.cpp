@@ -51,8 +51,9 @@ TEST_F(CacheStoreTest, PartialUpdatesMergeIntoTheRow) {
     full.rfc822_size = 1234;
     full.internal_date = "17-Jul-1996 02:44:25 -0700";
     full.modseq = 5;
-    full.envelope = EnvelopeFields{"Mon, 7 Feb 1994", "hello",  "A <a@x>",    "b@y",
-                                   std::nullopt,      "<id@x>", std::nullopt, "(raw)"};
+    full.envelope =
+        R"(("Mon, 7 Feb 1994" "hello" (("A" NIL "a" "x")) NIL NIL ((NIL NIL "b" "y")) NIL NIL )"
+        R"(NIL "<id@x>"))";
     ASSERT_TRUE(*store().upsert_message(kAlice, "INBOX", 100, full));
 
     MessageUpdate flags_only;
@@ -69,17 +70,30 @@ TEST_F(CacheStoreTest, PartialUpdatesMergeIntoTheRow) {
     EXPECT_EQ(message.rfc822_size, 1234u);
     EXPECT_EQ(message.internal_date, "17-Jul-1996 02:44:25 -0700");
     ASSERT_TRUE(message.envelope);
-    EXPECT_EQ(*message.envelope, *full.envelope);
+    EXPECT_EQ(*message.envelope,
+              (EnvelopeFields{"Mon, 7 Feb 1994", "hello", "A <a@x>", "b@y", std::nullopt, "<id@x>",
+                              std::nullopt, *full.envelope}));
 
     // A new envelope replaces every envelope field, NIL ones included.
     MessageUpdate envelope_only;
     envelope_only.uid = 7;
-    envelope_only.envelope = EnvelopeFields{};
-    envelope_only.envelope->raw = "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)";
+    envelope_only.envelope = "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)";
     ASSERT_TRUE(*store().upsert_message(kAlice, "INBOX", 100, envelope_only));
     stored = store().message(kAlice, "INBOX", 7);
-    EXPECT_EQ((*stored)->envelope, envelope_only.envelope);
+    EnvelopeFields nil_fields;
+    nil_fields.raw = *envelope_only.envelope;
+    EXPECT_EQ((*stored)->envelope, nil_fields);
     EXPECT_EQ((*stored)->flags, "\\Seen \\Flagged");
+
+    // An envelope that cannot be read is left out; the other fields of its update still land.
+    MessageUpdate unreadable;
+    unreadable.uid = 7;
+    unreadable.flags = "";
+    unreadable.envelope = "(\"only a date\")";
+    ASSERT_TRUE(*store().upsert_message(kAlice, "INBOX", 100, unreadable));
+    stored = store().message(kAlice, "INBOX", 7);
+    EXPECT_EQ((*stored)->envelope, nil_fields);
+    EXPECT_EQ((*stored)->flags, "");
 }
 
 TEST_F(CacheStoreTest, FlagsOnlyFetchCreatesARowWithItsUid) {
@@ -104,18 +118,30 @@ TEST(MessageUpdateFromFetch, NeedsAUid) {
     EXPECT_EQ(update->flags, "\\Seen $X");
     EXPECT_FALSE(update->envelope);
     fetch.uid = 5;
-    auto parsed = protocol::imap::parse_envelope(
-        R"(("d" "s" (("N" NIL "m" "h")) NIL NIL ((NIL NIL "t" "h")) NIL NIL NIL "<i>"))");
-    ASSERT_TRUE(parsed.ok());
-    fetch.envelope = *parsed;
-    fetch.raw_envelope = "raw";
+    const std::string raw =
+        R"(("d" "s" (("N" NIL "m" "h")) NIL NIL ((NIL NIL "t" "h")) NIL NIL NIL "<i>"))";
+    fetch.raw_envelope = raw;
     update = message_update_from_fetch(fetch);
     ASSERT_TRUE(update && update->envelope);
     EXPECT_EQ(update->uid, 5u);
-    EXPECT_EQ(update->envelope->from, "N <m@h>");
-    EXPECT_EQ(update->envelope->to, "t@h");
-    EXPECT_EQ(update->envelope->cc, std::nullopt);
-    EXPECT_EQ(update->envelope->raw, "raw");
+    EXPECT_EQ(update->envelope, raw);
+}
+
+TEST(EnvelopeFields, ReadFromTheRawEnvelope) {
+    const std::string raw =
+        R"(("d" "s" (("N" NIL "m" "h")) NIL NIL ((NIL NIL "t" "h")) NIL NIL NIL "<i>"))";
+    auto fields = envelope_fields(raw);
+    ASSERT_TRUE(fields.ok()) << fields.error().message;
+    EXPECT_EQ(fields->date, "d");
+    EXPECT_EQ(fields->subject, "s");
+    EXPECT_EQ(fields->from, "N <m@h>");
+    EXPECT_EQ(fields->to, "t@h");
+    EXPECT_EQ(fields->cc, std::nullopt);
+    EXPECT_EQ(fields->message_id, "<i>");
+    EXPECT_EQ(fields->in_reply_to, std::nullopt);
+    EXPECT_EQ(fields->raw, raw);
+    EXPECT_FALSE(envelope_fields("(NIL NIL)").ok());
+    EXPECT_FALSE(envelope_fields("").ok());
 }
 
 TEST_F(CacheStoreTest, UidvalidityChangeEmptiesTheMailbox) {
@@ -242,16 +268,28 @@ TEST_F(CacheStoreTest, ApplyDispatchesEveryUpdateKind) {
 TEST_F(CacheStoreTest, BlobsRoundTripByteExact) {
     std::string every_byte;
     for (int c = 0; c < 256; ++c) every_byte.push_back(static_cast<char>(c));
+    auto literal = [](const std::string& bytes) {
+        return "{" + std::to_string(bytes.size()) + "}\r\n" + bytes;
+    };
+    // Every byte value, NUL, 8-bit and CRLF reach the stored fields through literals.
     MessageUpdate update;
     update.uid = 1;
-    update.envelope = EnvelopeFields{
-        every_byte,     "\0"s, "\xff\xfe"s, ""s, "a\0b"s, "\r\n"s, every_byte + every_byte,
-        "raw\0raw\x80"s};
+    update.envelope = "(" + literal(every_byte) + " " + literal("\0"s) + " ((" +
+                      literal("\xff\xfe"s) + " NIL " + literal("a\0b"s) +
+                      " \"h\")) NIL NIL NIL NIL NIL " + literal("\r\n"s) + " " +
+                      literal(every_byte + every_byte) + ")";
     const std::string mailbox = "Entw&APw-rfe/\xc3\xa4\0x"s;
     ASSERT_TRUE(*store().upsert_message(kAlice, mailbox, 100, update));
     auto stored = store().message(kAlice, mailbox, 1);
     ASSERT_TRUE(stored.ok() && stored->has_value());
-    EXPECT_EQ((*stored)->envelope, update.envelope);
+    ASSERT_TRUE((*stored)->envelope);
+    const EnvelopeFields& fields = *(*stored)->envelope;
+    EXPECT_EQ(fields.date, every_byte);
+    EXPECT_EQ(fields.subject, "\0"s);
+    EXPECT_EQ(fields.from, "\xff\xfe <a\0b@h>"s);
+    EXPECT_EQ(fields.in_reply_to, "\r\n"s);
+    EXPECT_EQ(fields.message_id, every_byte + every_byte);
+    EXPECT_EQ(fields.raw, *update.envelope);
     EXPECT_EQ(store().mailboxes(kAlice)->at(0).name, mailbox);
     EXPECT_FALSE(store().message(kAlice, "Entw&APw-rfe/\xc3\xa4", 1)->has_value());
 }

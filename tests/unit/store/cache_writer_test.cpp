@@ -24,9 +24,8 @@ CacheUpdate upsert(std::uint32_t uid, const std::string& mailbox = "INBOX") {
     MessageUpdate message;
     message.uid = uid;
     message.flags = "\\Seen";
-    message.envelope = EnvelopeFields{};
-    message.envelope->subject = "message " + std::to_string(uid);
-    message.envelope->raw = "(raw)";
+    message.envelope =
+        "(NIL \"message " + std::to_string(uid) + "\" NIL NIL NIL NIL NIL NIL NIL NIL)";
     return update::UpsertMessage{kAlice, mailbox, 7, message};
 }
 
@@ -117,6 +116,45 @@ TEST(CacheWriter, FullQueueDropsAndMarksTheMailboxStale) {
     EXPECT_EQ((*boxes)[0].messages, 5u);
     EXPECT_EQ((*boxes)[1].name, "Sent");
     EXPECT_TRUE((*boxes)[1].stale);
+}
+
+TEST(CacheWriter, LeavesOutUpsertsThatChangeNothing) {
+    testing::TempDir temp;
+    const auto file = temp.path() / "cache.db";
+    CacheWriter writer(open_store(file), {10000, 100, std::chrono::milliseconds(5), 16});
+    ASSERT_TRUE(writer.try_submit(update::MailboxState{kAlice, "INBOX", 7, 11, {}}));
+    for (int round = 0; round < 3; ++round)
+        for (std::uint32_t uid = 1; uid <= 10; ++uid) ASSERT_TRUE(writer.try_submit(upsert(uid)));
+    MessageUpdate flagged;
+    flagged.uid = 4;
+    flagged.flags = "\\Seen \\Flagged";
+    ASSERT_TRUE(writer.try_submit(update::UpsertMessage{kAlice, "INBOX", 7, flagged}));
+    writer.flush();
+    auto stats = writer.stats();
+    EXPECT_EQ(stats.applied, 12u);  // the state, ten messages, one flag change
+    EXPECT_EQ(stats.unchanged, 20u);
+    CacheStore reader = open_store(file);
+    auto stored = reader.message(kAlice, "INBOX", 4);
+    ASSERT_TRUE(stored.ok() && *stored);
+    EXPECT_EQ((*stored)->flags, "\\Seen \\Flagged");
+    ASSERT_TRUE((*stored)->envelope);
+    EXPECT_EQ((*stored)->envelope->subject, "message 4");
+
+    // A write that fails (an upsert without a UID) forgets what was remembered and marks its
+    // mailbox stale: the same upsert is written again rather than trusted.
+    MessageUpdate broken;
+    broken.flags = "";
+    ASSERT_TRUE(writer.try_submit(update::UpsertMessage{kAlice, "INBOX", 7, broken}));
+    writer.flush();
+    ASSERT_TRUE(writer.try_submit(upsert(1)));
+    writer.flush();
+    stats = writer.stats();
+    EXPECT_EQ(stats.failed, 1u);
+    EXPECT_EQ(stats.applied, 13u);
+    EXPECT_EQ(stats.unchanged, 20u);
+    auto boxes = reader.mailboxes(kAlice);
+    ASSERT_TRUE(boxes.ok() && boxes->size() == 1u);
+    EXPECT_TRUE((*boxes)[0].stale);
 }
 
 TEST(CacheWriter, ReaderSeesConsistentDataWhileWriting) {
