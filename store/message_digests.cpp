@@ -56,8 +56,8 @@ auto& slot(auto& digest, Field field) {
 
 }  // namespace
 
-MessageDigests::Key MessageDigests::key(const Owner& owner, std::string_view mailbox) {
-    return {owner.account, owner.login, std::string(canonical(mailbox))};
+MessageDigests::KeyView MessageDigests::key(const Owner& owner, std::string_view mailbox) {
+    return {owner.account, owner.login, canonical(mailbox)};
 }
 
 MessageDigests::Mailbox* MessageDigests::find(const Owner& owner, std::string_view mailbox) {
@@ -68,9 +68,14 @@ MessageDigests::Mailbox* MessageDigests::find(const Owner& owner, std::string_vi
 }
 
 MessageDigests::Mailbox& MessageDigests::find_or_add(const Owner& owner, std::string_view mailbox) {
-    Mailbox& found = mailboxes_[key(owner, mailbox)];
-    found.used = ++clock_;
-    return found;
+    auto it = mailboxes_.find(key(owner, mailbox));
+    if (it == mailboxes_.end())
+        it = mailboxes_
+                 .emplace(Key{owner.account, owner.login, std::string(canonical(mailbox))},
+                          Mailbox{})
+                 .first;
+    it->second.used = ++clock_;
+    return it->second;
 }
 
 bool MessageDigests::unchanged(const update::UpsertMessage& upsert) {

@@ -51,8 +51,9 @@ class MessageDigests {
         std::uint64_t used = 0;  // recency, for eviction
     };
     using Key = std::tuple<std::string, std::string, std::string>;  // account, login, mailbox
+    using KeyView = std::tuple<std::string_view, std::string_view, std::string_view>;
 
-    static Key key(const Owner& owner, std::string_view mailbox);
+    static KeyView key(const Owner& owner, std::string_view mailbox);
     Mailbox* find(const Owner& owner, std::string_view mailbox);
     Mailbox& find_or_add(const Owner& owner, std::string_view mailbox);
     void record_upsert(const update::UpsertMessage& upsert);
@@ -64,7 +65,7 @@ class MessageDigests {
     std::size_t max_messages_;
     std::size_t total_ = 0;
     std::uint64_t clock_ = 0;
-    std::map<Key, Mailbox> mailboxes_;
+    std::map<Key, Mailbox, std::less<>> mailboxes_;
 };
 
 }  // namespace mb::store

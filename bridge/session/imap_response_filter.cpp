@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
+
 #include "protocol/imap/capabilities.h"
 #include "protocol/limits.h"
 
@@ -19,11 +21,16 @@ bool starts_with_ci(std::string_view text, std::string_view prefix) {
     return true;
 }
 
+// Only "* CAPABILITY …" and a status response whose code is [CAPABILITY …] carry a list; numbered
+// responses (FETCH, EXISTS…) never do, and are most of the traffic: they are not searched.
 bool mentions_capability(std::string_view line) {
-    for (size_t pos = line.find_first_of("Cc"); pos != std::string_view::npos;
-         pos = line.find_first_of("Cc", pos + 1))
-        if (starts_with_ci(line.substr(pos), "CAPABILITY")) return true;
-    return false;
+    std::string_view rest = line.substr(2);  // after "* "
+    if (rest.empty() || std::isdigit(static_cast<unsigned char>(rest[0]))) return false;
+    if (starts_with_ci(rest, "CAPABILITY")) return true;
+    const std::size_t space = rest.find(' ');
+    constexpr std::size_t kLongestStatus = 7;  // PREAUTH
+    return space != std::string_view::npos && space <= kLongestStatus &&
+           starts_with_ci(rest.substr(space + 1), "[CAPABILITY");
 }
 }  // namespace
 

@@ -296,53 +296,78 @@ std::size_t ResponseUnitParser::scan_item_name(std::string_view text, std::size_
     return pos;
 }
 
+namespace {
+
+// The '"' that closes a quoted string whose content starts at `begin`: the first one not escaped,
+// i.e. not preceded by an odd run of backslashes (a backslash escapes the byte after it).
+std::size_t closing_quote(std::string_view text, std::size_t begin) {
+    for (std::size_t from = begin;;) {
+        const std::size_t quote = text.find('"', from);
+        if (quote == std::string_view::npos) return quote;
+        std::size_t backslashes = 0;
+        while (quote - backslashes > begin && text[quote - backslashes - 1] == '\\') ++backslashes;
+        if (backslashes % 2 == 0) return quote;
+        from = quote + 1;
+    }
+}
+
+}  // namespace
+
+// Reads as much of the value as `text` holds. Kept bytes are the input bytes from the value's first
+// byte to its last, so they are kept as one run per call rather than token by token.
 std::size_t ResponseUnitParser::scan_value(std::string_view text, std::size_t pos) {
-    const char c = text[pos];
-    if (c == ' ') {
-        if (value_started_) keep(" ");
-        return pos + 1;
+    if (!value_started_) {
+        while (pos < text.size() && text[pos] == ' ') ++pos;
+        if (pos == text.size()) return pos;
+        value_started_ = true;
     }
-    value_started_ = true;
-    if (c == '(') {
-        ++depth_;
-        keep("(");
-        return pos + 1;
-    }
-    if (c == ')') {
-        if (depth_ == 0) {
-            fail("FETCH item " + item_ + " has no value");
+    const std::size_t run = pos;
+    auto finish_value = [&](std::size_t end) {
+        keep(text.substr(run, end - run));
+        end_value();
+        return end;
+    };
+    while (pos < text.size()) {
+        const char c = text[pos];
+        if (c == ' ') {
+            ++pos;
+        } else if (c == '(') {
+            ++depth_;
+            ++pos;
+        } else if (c == ')') {
+            if (depth_ == 0) {
+                fail("FETCH item " + item_ + " has no value");
+                return text.size();
+            }
+            ++pos;
+            if (--depth_ == 0) return finish_value(pos);
+        } else if (c == '"') {
+            const std::size_t end = closing_quote(text, pos + 1);
+            if (end == std::string_view::npos) {
+                fail("quoted string in FETCH item " + item_ + " is not closed");
+                return text.size();
+            }
+            pos = end + 1;
+            if (depth_ == 0) return finish_value(pos);
+        } else if (c == '{' || c == '~') {
+            keep(text.substr(run, pos - run));
+            begin_literal(text, pos);
             return text.size();
+        } else {
+            std::size_t end = pos;
+            while (end < text.size() && text[end] != ' ' && text[end] != '(' && text[end] != ')') {
+                if (text[end] == '"' || text[end] == '{') {
+                    fail("FETCH item " + item_ + " holds a malformed atom");
+                    return text.size();
+                }
+                ++end;
+            }
+            pos = end;
+            if (depth_ == 0) return finish_value(pos);
         }
-        keep(")");
-        if (--depth_ == 0) end_value();
-        return pos + 1;
     }
-    if (c == '"') {
-        std::size_t end = pos + 1;
-        while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
-        if (end >= text.size()) {
-            fail("quoted string in FETCH item " + item_ + " is not closed");
-            return text.size();
-        }
-        keep(text.substr(pos, end + 1 - pos));
-        if (depth_ == 0) end_value();
-        return end + 1;
-    }
-    if (c == '{' || c == '~') {
-        begin_literal(text, pos);
-        return text.size();
-    }
-    std::size_t end = pos;
-    while (end < text.size() && text[end] != ' ' && text[end] != '(' && text[end] != ')') {
-        if (text[end] == '"' || text[end] == '{') {
-            fail("FETCH item " + item_ + " holds a malformed atom");
-            return text.size();
-        }
-        ++end;
-    }
-    keep(text.substr(pos, end - pos));
-    if (depth_ == 0) end_value();
-    return end;
+    keep(text.substr(run, pos - run));
+    return pos;
 }
 
 void ResponseUnitParser::begin_literal(std::string_view text, std::size_t pos) {

@@ -38,6 +38,19 @@ TEST(ImapResponseFilter, RewritesCapabilityListsOutsideLiterals) {
     }
 }
 
+TEST(ImapResponseFilter, RewritesCapabilityResponseCodesOfStatusResponses) {
+    for (std::string status : {"OK", "ok", "PREAUTH", "BYE"}) {
+        std::string input = "* " + status + " [CAPABILITY IMAP4rev1 STARTTLS IDLE] hello\r\n";
+        std::string out = run(input, 4);
+        EXPECT_EQ(out, "* " + status + " [CAPABILITY IMAP4rev1 IDLE] hello\r\n");
+    }
+    // Numbered responses never carry a list; text that merely names it is left alone.
+    for (std::string input :
+         {"* 3 FETCH (FLAGS (CAPABILITY STARTTLS))\r\n", "* OK see [CAPABILITY STARTTLS]\r\n",
+          "* LIST () \"/\" \"CAPABILITY STARTTLS\"\r\n"})
+        EXPECT_EQ(run(input, 3), input);
+}
+
 TEST(ImapResponseFilter, NoticesByeOnlyAtAUnitStart) {
     bool saw_bye = false;
     run("* 1 FETCH (BODY[] {7}\r\n* BYE x)\r\n", 3, &saw_bye);

@@ -141,6 +141,25 @@ TEST(FetchResponse, EnvelopeWithLiteralsIsByteExact) {
     EXPECT_EQ(fetch.envelope->in_reply_to, "");
 }
 
+TEST(FetchResponse, QuotedStringsEndAtTheFirstUnescapedQuote) {
+    // \" does not close the string, \\ before a quote does not escape it; runs of backslashes
+    // count from the opening quote only.
+    const std::string envelope =
+        R"x(("a\"b" "c\\" ((NIL NIL "\\\\" "h\"")) NIL NIL NIL NIL NIL "\\\"" ")"))x";
+    const std::string unit = "* 1 FETCH (ENVELOPE " + envelope + " UID 5)\r\n";
+    EXPECT_EQ(parse_everyhow(unit), "fetch 1 uid=5 envelope=" + envelope);
+    auto parsed = parse_response_unit(unit);
+    ASSERT_TRUE(parsed.ok());
+    const auto& fetch = std::get<FetchData>(*parsed);
+    ASSERT_TRUE(fetch.envelope);
+    EXPECT_EQ(fetch.envelope->date, "a\"b");
+    EXPECT_EQ(fetch.envelope->subject, "c\\");
+    EXPECT_EQ(fetch.envelope->from.at(0).mailbox, "\\\\");
+    EXPECT_EQ(fetch.envelope->in_reply_to, "\\\"");
+    EXPECT_EQ(fetch.envelope->message_id, ")");
+    EXPECT_EQ(parse_everyhow("* 1 FETCH (UID 5 ENVELOPE (\"open\\\"))\r\n"), "error");
+}
+
 TEST(FetchResponse, EnvelopeNilEverywhere) {
     EXPECT_EQ(parse_everyhow("* 1 FETCH (UID 1 ENVELOPE (NIL NIL NIL NIL NIL NIL NIL NIL NIL "
                              "NIL))\r\n"),
