@@ -1,12 +1,20 @@
 """Cost of the metadata cache on the IMAP relay: the same FETCH through two bridges on one rig, one
 caching (the default) and one started with MAILBRIDGE_NO_CACHE=1 (a hidden switch read by the
-daemon's cache service, for this benchmark only), in alternating rounds. Two workloads: a bulk
-`UID FETCH 1:* BODY.PEEK[]` (literal bodies the observer frames and skips) and a metadata
-`UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)` (every response parsed and written
-to the cache, repeated --repeat times per round). Prints per round MB/s and the bridge process's
-CPU time per MB, of the event-loop thread (what the observer costs the relay) and of the whole
-process (the cache writer's SQLite work included); then medians and the caching/off ratios. Throughput target: caching/off >= 0.95. On a shared machine wall-clock
-rates vary by tens of percent between rounds; the CPU per MB is the steadier number.
+daemon's cache service, for this benchmark only), in alternating rounds. Workloads:
+
+  bulk      `UID FETCH 1:* BODY.PEEK[]` (literal bodies the observer frames and skips)
+  metadata  `UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)`, --repeat times per round
+            in one session (after the first, the cache already holds what they say)
+  flags     `UID FETCH 1:* (UID FLAGS)`, 10 x --repeat times per round (what a syncing client
+            polls; its responses are ~35 bytes, so this is the per-response cost)
+  cold      the metadata FETCH once, into an empty cache: both bridges are restarted with a fresh
+            state directory before every round, so every response becomes a row written
+
+Prints per round MB/s and the bridge process's CPU time per MB, of the event-loop thread (what the
+observer costs the relay) and of the whole process (the cache writer's SQLite work included); then
+medians and the caching/off ratios. Throughput target: caching/off >= 0.95. On a shared machine
+wall-clock rates vary by tens of percent between rounds; CPU times are counted in 10 ms ticks, so
+the CPU per MB of short rounds (cold) is coarse.
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/imap_cache_overhead.py --bin build/mailbridge
 """
@@ -23,10 +31,14 @@ from bridge_fixtures import ALICE, BridgeDaemon, account_block, bridge_session, 
 from imap_throughput import seed_bulk
 from rig.stack import Rig
 
+METADATA = "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)"
 WORKLOADS = {
     "bulk": "UID FETCH 1:* BODY.PEEK[]",
-    "metadata": "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)",
+    "metadata": METADATA,
+    "flags": "UID FETCH 1:* (UID FLAGS)",
+    "cold": METADATA,
 }
+REPEATS = {"metadata": 1, "flags": 10}  # times --repeat
 
 
 def timed_fetch(session, command):
@@ -77,8 +89,10 @@ def main():
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--size", type=int, default=50 * 1024, help="bytes per message")
     parser.add_argument("--rounds", type=int, default=7, help="rounds per bridge and workload")
-    parser.add_argument("--repeat", type=int, default=20, help="metadata FETCHes per round")
-    parser.add_argument("--workloads", default="bulk,metadata", help="comma-separated subset")
+    parser.add_argument("--repeat", type=int, default=20,
+                        help="metadata FETCHes per round (flags: ten times as many)")
+    parser.add_argument("--workloads", default="bulk,metadata,flags,cold",
+                        help="comma-separated subset of " + ",".join(WORKLOADS))
     args = parser.parse_args()
     mailbridge_process.BINARY = os.path.abspath(args.bin)
 
@@ -98,11 +112,15 @@ def main():
         medians = {}
         for workload in args.workloads.split(","):
             command = WORKLOADS[workload]
-            repeat = args.repeat if workload == "metadata" else 1
+            repeat = args.repeat * REPEATS.get(workload, 0) or 1
             rates = {"caching": [], "off": []}
             cpu = {"caching": [], "off": []}
             loop_cpu = {"caching": [], "off": []}
             for r in range(args.rounds):
+                if workload == "cold":
+                    for name in ("caching", "off"):
+                        bridges.pop(name).stop()
+                        bridges[name] = start_bridge(rig, cache=name == "caching")
                 for name in ("caching", "off") if r % 2 == 0 else ("off", "caching"):
                     session = bridge_session(bridges[name].port["imaps"])
                     pid = bridges[name].pid

@@ -32,6 +32,7 @@ bool CacheWriter::try_submit(CacheUpdate update) {
     }
     queue_.push_back(Queued{std::move(update), Clock::now()});
     digests_.record(queue_.back().update);
+    generation_.fetch_add(1, std::memory_order_release);
     if (queue_.size() == 1 || queue_.size() >= options_.max_batch) wake_.notify_one();
     return true;
 }
@@ -41,6 +42,7 @@ bool CacheWriter::try_submit(CacheUpdate update) {
 void CacheWriter::mark_stale_locked(const CacheUpdate& update) {
     const Owner& owner = owner_of(update);
     digests_.forget(owner, mailbox_of(update));
+    generation_.fetch_add(1, std::memory_order_release);
     if (stale_.size() < options_.max_stale_marks)
         stale_.emplace(owner.account, owner.login, mailbox_of(update));
     else
@@ -149,6 +151,7 @@ void CacheWriter::write_batch(std::vector<Queued>& batch, std::set<StaleKey>& st
     if (!lost.empty()) {
         // Upserts left out as unchanged since these were queued may be missing too.
         digests_.clear();
+        generation_.fetch_add(1, std::memory_order_release);
         for (const CacheUpdate* update : lost) mark_stale_locked(*update);
     }
     if (applied > 0) {

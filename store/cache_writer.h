@@ -8,6 +8,7 @@
 // crash safety comes from SQLite's WAL and the transactions.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -72,6 +73,9 @@ class CacheWriter {
     // Never blocks on SQLite. False when the writer is stopped or the queue is full (then the
     // update's mailbox is marked stale). True also for an upsert left out as unchanged.
     bool try_submit(CacheUpdate update);
+    // Changes whenever what the cache will hold may have changed: an update was queued, dropped or
+    // lost by a failed write. Unchanged upserts leave it alone. Cheap, any thread.
+    std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
     // Waits until everything submitted so far is written (for tests and orderly shutdown).
     void flush();
     // Drains the queue, then stops the worker. Idempotent.
@@ -97,7 +101,8 @@ class CacheWriter {
     std::condition_variable idle_;
     std::deque<Queued> queue_;
     std::set<StaleKey> stale_;
-    MessageDigests digests_;  // guarded by mutex_
+    MessageDigests digests_;                    // guarded by mutex_
+    std::atomic<std::uint64_t> generation_{1};  // changed under mutex_
     bool stale_all_ = false;
     bool stopping_ = false;
     bool busy_ = false;

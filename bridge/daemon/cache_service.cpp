@@ -105,13 +105,14 @@ void CacheService::report_writer() {
     reported_dropped_ = stats.dropped;
     reported_failed_ = stats.failed;
     metrics_.cache_writes(stats.last_batch_ms / 1000, stats.average_batch_ms / 1000, stats.applied,
-                          stats.dropped, stats.queued);
+                          stats.unchanged, stats.dropped, stats.queued);
     for (const auto& [account, latency] : stats.accounts)
         metrics_.cache_account_writes(account, latency.last_ms / 1000, latency.average_ms / 1000);
     spdlog::debug(
         "metadata cache: {} update(s) applied in {} batch(es), last batch {:.1f} ms, average "
-        "{:.1f} ms, {} queued",
-        stats.applied, stats.batches, stats.last_batch_ms, stats.average_batch_ms, stats.queued);
+        "{:.1f} ms, {} left out as unchanged, {} queued",
+        stats.applied, stats.batches, stats.last_batch_ms, stats.average_batch_ms, stats.unchanged,
+        stats.queued);
 }
 
 void CacheService::count_rows() {

@@ -68,8 +68,9 @@ Metrics::Metrics() {
                         "serves every account. stat=last|average.",
                         {"stat"});
     registry_.add_gauge(std::string(kCacheUpdates),
-                        "Cache updates since start: applied, or dropped because the write queue "
-                        "was full (their mailboxes are marked stale).",
+                        "Cache updates since start: applied, unchanged (left out: the cache "
+                        "already holds what they say), or dropped because the write queue was "
+                        "full (their mailboxes are marked stale).",
                         {"result"});
     registry_.add_gauge(std::string(kCacheQueued), "Cache updates waiting for the writer.", {});
     registry_.add_counter(std::string(kProxyConnects),
@@ -83,10 +84,12 @@ Metrics::Metrics() {
 }
 
 void Metrics::cache_writes(double last_batch_seconds, double average_batch_seconds,
-                           std::uint64_t applied, std::uint64_t dropped, std::size_t queued) {
+                           std::uint64_t applied, std::uint64_t unchanged, std::uint64_t dropped,
+                           std::size_t queued) {
     registry_.set(kCacheBatchSeconds, labels("last"), last_batch_seconds);
     registry_.set(kCacheBatchSeconds, labels("average"), average_batch_seconds);
     registry_.set(kCacheUpdates, labels("applied"), static_cast<double>(applied));
+    registry_.set(kCacheUpdates, labels("unchanged"), static_cast<double>(unchanged));
     registry_.set(kCacheUpdates, labels("dropped"), static_cast<double>(dropped));
     registry_.set(kCacheQueued, labels(), static_cast<double>(queued));
 }

@@ -38,10 +38,11 @@ class Metrics {
     void connect_latency(std::string_view server, double seconds);
     // Rows the metadata cache holds for the account (messages and mailboxes).
     void cache_rows(std::string_view account, std::int64_t rows);
-    // The cache writer (one for every account): batch latency (last, average), updates applied
-    // and dropped so far, and updates waiting.
+    // The cache writer (one for every account): batch latency (last, average), updates applied,
+    // left out as unchanged and dropped so far, and updates waiting.
     void cache_writes(double last_batch_seconds, double average_batch_seconds,
-                      std::uint64_t applied, std::uint64_t dropped, std::size_t queued);
+                      std::uint64_t applied, std::uint64_t unchanged, std::uint64_t dropped,
+                      std::size_t queued);
     // An account's cache write latency (submission to commit): its newest batch's worst, and
     // the average over its updates.
     void cache_account_writes(std::string_view account, double last_seconds,

@@ -54,6 +54,23 @@ bool carries_data(const imap::FetchData& fetch) {
            fetch.raw_envelope;
 }
 
+// The sequence number of a "* N FETCH " response line; nullopt for any other line.
+std::optional<std::uint32_t> fetch_sequence(std::string_view line) {
+    if (line.size() < 10 || line[0] != '*' || line[1] != ' ') return std::nullopt;
+    std::uint64_t sequence = 0;
+    std::size_t pos = 2;
+    while (pos < line.size() && line[pos] >= '0' && line[pos] <= '9' && pos < 12)
+        sequence = sequence * 10 + static_cast<std::uint64_t>(line[pos++] - '0');
+    if (pos == 2 || sequence == 0 || sequence > UINT32_MAX) return std::nullopt;
+    if (line.substr(pos, 7) != " FETCH ") return std::nullopt;
+    return static_cast<std::uint32_t>(sequence);
+}
+
+std::uint64_t mix(std::uint64_t hash, std::uint64_t value) {
+    hash ^= value + 0x9e3779b97f4a7c15ULL + (hash << 6) + (hash >> 2);
+    return hash;
+}
+
 imap::StreamFramer::Options framer_options(imap::StreamFramer::Direction direction) {
     return {.direction = direction,
             .max_line = kObservedMaxLine,
@@ -62,13 +79,15 @@ imap::StreamFramer::Options framer_options(imap::StreamFramer::Direction directi
 
 }  // namespace
 
-ImapCacheObserver::ImapCacheObserver(store::Owner owner, Submit submit, Options options)
+ImapCacheObserver::ImapCacheObserver(store::Owner owner, Submit submit, Options options,
+                                     Generation generation)
     : owner_(std::move(owner)),
       submit_(std::move(submit)),
       options_(options),
       client_framer_(framer_options(imap::StreamFramer::Direction::ClientToServer)),
       upstream_framer_(framer_options(imap::StreamFramer::Direction::ServerToClient)),
-      parser_(imap::kMaxFetchMetadataBytes, imap::ResponseUnitParser::EnvelopeReading::RawOnly) {}
+      parser_(imap::kMaxFetchMetadataBytes, imap::ResponseUnitParser::EnvelopeReading::RawOnly),
+      generation_(std::move(generation)) {}
 
 Relay::Filter ImapCacheObserver::client_filter(std::shared_ptr<ImapCacheObserver> observer) {
     return [observer](std::string_view in, std::string& out) {
@@ -188,6 +207,7 @@ void ImapCacheObserver::begin_selection_if_due() {
         return;
     front.started = true;
     uids_.clear();
+    forget_lines();
     selected_name_.reset();
     selection_.reset();
     if (!front.mailbox) return;
@@ -206,6 +226,19 @@ void ImapCacheObserver::upstream_bytes(std::string_view bytes) {
 
 void ImapCacheObserver::upstream_event(const StreamEvent& event) {
     if (stopped_) return;
+    pending_line_.reset();
+    if (generation_ && event.kind == StreamEvent::Kind::LineSegment && event.starts_unit &&
+        event.ends_unit) {
+        if (auto sequence = fetch_sequence(event.bytes)) {
+            const std::uint64_t hash = std::hash<std::string_view>{}(event.bytes);
+            if (*sequence <= lines_.size() && lines_[*sequence - 1] != 0 &&
+                line_fingerprint(*sequence, hash) == lines_[*sequence - 1]) {
+                ++passed_over_;
+                return;  // the same response as last time, and the cache has not moved since
+            }
+            pending_line_ = PendingLine{*sequence, hash};
+        }
+    }
     switch (event.kind) {
         case StreamEvent::Kind::NeedMore:
             return;
@@ -252,6 +285,7 @@ void ImapCacheObserver::on_status(const imap::StatusResponse& status) {
         if (s.uidvalidity && *s.uidvalidity != uidvalidity) {
             // The mailbox was recreated under us: every UID we knew is void.
             std::fill(uids_.begin(), uids_.end(), 0);
+            forget_lines();
             s.state_sent = false;
         }
         s.uidvalidity = uidvalidity;
@@ -289,6 +323,7 @@ void ImapCacheObserver::on_tagged(const imap::StatusResponse& status) {
                 selection_.reset();
                 selected_name_.reset();
                 uids_.clear();
+                forget_lines();
             }
             break;
         case Kind::Close:
@@ -300,6 +335,7 @@ void ImapCacheObserver::on_tagged(const imap::StatusResponse& status) {
             selection_.reset();
             selected_name_.reset();
             uids_.clear();
+            forget_lines();
             break;
         case Kind::Store:
             if (selection_) selection_->maybe_deleted = true;
@@ -313,6 +349,7 @@ void ImapCacheObserver::on_tagged(const imap::StatusResponse& status) {
             }
             submit(store::update::RenameMailbox{owner_, *command.mailbox, command.new_name});
             if (selection_ && same_mailbox(selection_->mailbox, *command.mailbox)) {
+                forget_lines();
                 selection_->mailbox = command.new_name;
                 if (selected_name_) selected_name_ = command.new_name;
             }
@@ -353,7 +390,35 @@ void ImapCacheObserver::on_fetch(imap::FetchData& fetch) {
     auto message = store::message_update_from_fetch(std::move(fetch), uid);
     if (!message) return;
     if (!s.state_sent) send_state();
-    submit(store::update::UpsertMessage{owner_, s.mailbox, *s.uidvalidity, std::move(*message)});
+    const bool taken = submit_ && submit_(store::update::UpsertMessage{
+                                      owner_, s.mailbox, *s.uidvalidity, std::move(*message)});
+    if (taken && pending_line_ && pending_line_->sequence == fetch.sequence)
+        remember_line(fetch.sequence);
+}
+
+// What makes a one-line FETCH response produce the same cache update again: its bytes, the UID
+// its sequence number maps to, the mailbox's UIDVALIDITY — and a cache that has not moved since
+// (the generation). nullopt when the response could not be placed without parsing it.
+std::optional<std::uint64_t> ImapCacheObserver::line_fingerprint(std::uint32_t sequence,
+                                                                 std::uint64_t line_hash) const {
+    if (!selection_ || !selection_->uidvalidity || !selection_->state_sent) return std::nullopt;
+    auto uid = uid_at(sequence);
+    if (!uid) return std::nullopt;
+    std::uint64_t fingerprint =
+        mix(mix(mix(line_hash, *uid), *selection_->uidvalidity), generation_());
+    return fingerprint == 0 ? 1 : fingerprint;
+}
+
+void ImapCacheObserver::remember_line(std::uint32_t sequence) {
+    auto fingerprint = line_fingerprint(sequence, pending_line_->hash);
+    if (!fingerprint || sequence > options_.max_remembered_lines) return;
+    if (sequence > lines_.size()) lines_.resize(std::max<std::size_t>(sequence, uids_.size()), 0);
+    lines_[sequence - 1] = *fingerprint;
+}
+
+void ImapCacheObserver::forget_lines() {
+    lines_.clear();
+    if (lines_.capacity() > 4096) lines_.shrink_to_fit();
 }
 
 void ImapCacheObserver::on_exists(std::uint32_t count) {
@@ -374,6 +439,7 @@ void ImapCacheObserver::on_expunge(std::uint32_t sequence) {
     }
     std::uint32_t uid = uids_[sequence - 1];
     uids_.erase(uids_.begin() + (sequence - 1));
+    forget_lines();  // later sequence numbers moved
     if (uid == 0) {
         mark_stale(s.mailbox);
         return;
@@ -386,6 +452,7 @@ void ImapCacheObserver::on_vanished(const imap::Vanished& vanished) {
     Selection& s = *selection_;
     submit(store::update::DeleteMessages{owner_, s.mailbox, vanished.uids});
     if (vanished.earlier || !s.map_valid) return;
+    forget_lines();  // sequence numbers move
     std::vector<imap::UidRange> ranges = vanished.uids;
     std::sort(ranges.begin(), ranges.end(),
               [](const imap::UidRange& a, const imap::UidRange& b) { return a.first < b.first; });
@@ -432,6 +499,7 @@ void ImapCacheObserver::invalidate_map() {
     selection_->map_valid = false;
     uids_.clear();
     uids_.shrink_to_fit();
+    forget_lines();
     mark_stale(selection_->mailbox);
 }
 
@@ -444,6 +512,7 @@ void ImapCacheObserver::stop(std::string_view reason) {
     outstanding_.clear();
     uids_.clear();
     uids_.shrink_to_fit();
+    forget_lines();
     command_.clear();
 }
 

@@ -3,7 +3,9 @@
 // expunges, renames and deletes of mailboxes). It only reads: bytes pass unchanged and undelayed.
 // Owned by one session (shared by the two relay filters); updates go to `submit` (the daemon's
 // CacheWriter::try_submit, which never blocks). What it cannot follow it marks stale, never
-// guesses.
+// guesses. A one-line FETCH response identical to the last one for its message, while nothing
+// was queued to the cache since (the writer's generation), is passed over unparsed: clients poll
+// the same FLAGS over and over, and the cache already holds them.
 #pragma once
 
 #include <cstddef>
@@ -27,14 +29,19 @@ class ImapCacheObserver {
   public:
     // Hands an update on; false when it was dropped (the receiver then marks the mailbox stale).
     using Submit = std::function<bool(store::CacheUpdate)>;
+    // A number that changes whenever what the cache will hold may have changed (an update queued,
+    // dropped or lost: CacheWriter::generation). Without it every response is parsed.
+    using Generation = std::function<std::uint64_t()>;
 
     struct Options {
         std::size_t max_messages = 10'000'000;  // sequence↔UID map entries; past it: stale
         std::size_t max_outstanding = 1024;     // client commands awaiting their tagged reply
         std::size_t max_command = 64 * 1024;    // bytes of a SELECT/EXAMINE/RENAME/DELETE kept
+        std::size_t max_remembered_lines = 1'000'000;  // 8 bytes each; messages past it: parsed
     };
 
-    ImapCacheObserver(store::Owner owner, Submit submit, Options options);
+    ImapCacheObserver(store::Owner owner, Submit submit, Options options,
+                      Generation generation = {});
     ImapCacheObserver(store::Owner owner, Submit submit)
         : ImapCacheObserver(std::move(owner), std::move(submit), Options{}) {}
 
@@ -54,6 +61,8 @@ class ImapCacheObserver {
     std::optional<std::uint32_t> uid_at(std::uint32_t sequence) const;
     std::size_t known_sequence_count() const { return uids_.size(); }
     bool stopped() const { return stopped_; }
+    // One-line FETCH responses passed over because the cache already held them.
+    std::uint64_t lines_passed_over() const { return passed_over_; }
 
   private:
     enum class Kind { Select, Examine, Rename, Delete, Close, Unselect, Store, Other };
@@ -91,6 +100,10 @@ class ImapCacheObserver {
     bool send_state();
     void mark_stale(const std::string& mailbox);
     void invalidate_map();
+    std::optional<std::uint64_t> line_fingerprint(std::uint32_t sequence,
+                                                  std::uint64_t line_hash) const;
+    void remember_line(std::uint32_t sequence);
+    void forget_lines();
     void stop(std::string_view reason);
     void submit(store::CacheUpdate update);
 
@@ -106,6 +119,17 @@ class ImapCacheObserver {
     std::optional<Selection> selection_;  // responses now belong to this mailbox
     std::optional<std::string> selected_name_;
     std::vector<std::uint32_t> uids_;  // index = sequence - 1; 0 = unknown
+    // Per sequence number (index = sequence - 1): the fingerprint of the last one-line FETCH
+    // response handed to the cache for it (line, UID, UIDVALIDITY, generation after), 0 = none.
+    // Forgotten whenever sequence numbers move or the selection changes.
+    Generation generation_;
+    std::vector<std::uint64_t> lines_;
+    struct PendingLine {
+        std::uint32_t sequence = 0;
+        std::uint64_t hash = 0;
+    };
+    std::optional<PendingLine> pending_line_;  // the one-line response being parsed
+    std::uint64_t passed_over_ = 0;
     bool stopped_ = false;
 };
 

@@ -235,7 +235,8 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
     if (store::CacheWriter* cache = services().cache; cache && success->account) {
         auto observer = std::make_shared<ImapCacheObserver>(
             store::Owner{success->account->name, success->login},
-            [cache](store::CacheUpdate update) { return cache->try_submit(std::move(update)); });
+            [cache](store::CacheUpdate update) { return cache->try_submit(std::move(update)); },
+            ImapCacheObserver::Options{}, [cache] { return cache->generation(); });
         observer->client_bytes(pipelined);
         setup.client_filter = ImapCacheObserver::client_filter(observer);
         responses->observe(

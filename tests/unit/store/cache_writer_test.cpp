@@ -122,9 +122,14 @@ TEST(CacheWriter, LeavesOutUpsertsThatChangeNothing) {
     testing::TempDir temp;
     const auto file = temp.path() / "cache.db";
     CacheWriter writer(open_store(file), {10000, 100, std::chrono::milliseconds(5), 16});
+    const std::uint64_t initial = writer.generation();
     ASSERT_TRUE(writer.try_submit(update::MailboxState{kAlice, "INBOX", 7, 11, {}}));
-    for (int round = 0; round < 3; ++round)
+    for (std::uint32_t uid = 1; uid <= 10; ++uid) ASSERT_TRUE(writer.try_submit(upsert(uid)));
+    const std::uint64_t after_first = writer.generation();
+    EXPECT_NE(after_first, initial);  // queued updates move it
+    for (int round = 0; round < 2; ++round)
         for (std::uint32_t uid = 1; uid <= 10; ++uid) ASSERT_TRUE(writer.try_submit(upsert(uid)));
+    EXPECT_EQ(writer.generation(), after_first);  // unchanged ones do not
     MessageUpdate flagged;
     flagged.uid = 4;
     flagged.flags = "\\Seen \\Flagged";

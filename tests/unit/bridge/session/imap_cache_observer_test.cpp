@@ -5,6 +5,7 @@
 #include "bridge/session/imap_cache_observer.h"
 
 #include "bridge/session/imap_response_filter.h"
+#include "store/message_digests.h"
 
 #include <gtest/gtest.h>
 
@@ -63,28 +64,44 @@ std::string describe(const store::CacheUpdate& update) {
 }
 
 struct Outcome {
-    std::vector<std::string> updates;
+    std::vector<std::string> updates;  // every update submitted
+    std::vector<std::string> written;  // those a CacheWriter would queue (not left out)
     std::optional<std::string> selected;
     std::vector<std::optional<std::uint32_t>> map;  // uid_at(1..n)
     bool stopped = false;
+    std::uint64_t passed_over = 0;
 };
 
 // How upstream bytes reach the observer: through its own framer, or as the events of the relay's
 // ImapResponseFilter (what a session does).
 enum class Upstream { OwnFramer, ResponseFilter };
 
-// Feeds every step in chunks of `chunk` bytes (0 = whole).
+// Whether the observer may pass over repeated one-line responses (given a writer generation).
+enum class LineMemo { Off, On };
+
+// Feeds every step in chunks of `chunk` bytes (0 = whole). Submitted updates go through a model of
+// the CacheWriter: MessageDigests leaves out unchanged upserts; a queued one moves the generation.
 Outcome run(const std::vector<Step>& steps, std::size_t chunk = 0,
-            ImapCacheObserver::Options options = {}, Upstream upstream = Upstream::OwnFramer) {
+            ImapCacheObserver::Options options = {}, Upstream upstream = Upstream::OwnFramer,
+            LineMemo memo = LineMemo::Off) {
     Outcome out;
+    auto digests = std::make_shared<store::MessageDigests>();
+    auto generation = std::make_shared<std::uint64_t>(1);
     auto observer = std::make_shared<ImapCacheObserver>(
         kOwner,
-        [&out](store::CacheUpdate update) {
+        [&out, digests, generation](store::CacheUpdate update) {
             EXPECT_EQ(store::owner_of(update), kOwner);
             out.updates.push_back(describe(update));
+            const auto* upsert = std::get_if<store::update::UpsertMessage>(&update);
+            if (upsert && digests->unchanged(*upsert)) return true;
+            digests->record(update);
+            ++*generation;
+            out.written.push_back(describe(update));
             return true;
         },
-        options);
+        options,
+        memo == LineMemo::On ? ImapCacheObserver::Generation([generation] { return *generation; })
+                             : ImapCacheObserver::Generation());
     auto client_filter = ImapCacheObserver::client_filter(observer);
     Relay::Filter upstream_filter = ImapCacheObserver::upstream_filter(observer);
     if (upstream == Upstream::ResponseFilter) {
@@ -112,6 +129,7 @@ Outcome run(const std::vector<Step>& steps, std::size_t chunk = 0,
     for (std::uint32_t seq = 1; seq <= observer->known_sequence_count(); ++seq)
         out.map.push_back(observer->uid_at(seq));
     out.stopped = observer->stopped();
+    out.passed_over = observer->lines_passed_over();
     return out;
 }
 
@@ -127,12 +145,17 @@ Outcome run_every_split(const std::vector<Step>& steps) {
         EXPECT_EQ(split.map, whole.map) << "chunk " << chunk;
         if (split.updates != whole.updates) break;
     }
-    // The session's path: the response filter frames, the observer follows its events.
+    // The session's path: the response filter frames, the observer follows its events and passes
+    // over repeated lines. What reaches the cache must be the same.
     for (std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{7}, longest}) {
         Outcome shared = run(steps, chunk, {}, Upstream::ResponseFilter);
         EXPECT_EQ(shared.updates, whole.updates) << "response filter, chunk " << chunk;
         EXPECT_EQ(shared.selected, whole.selected) << "response filter, chunk " << chunk;
         EXPECT_EQ(shared.map, whole.map) << "response filter, chunk " << chunk;
+        Outcome memo = run(steps, chunk, {}, Upstream::ResponseFilter, LineMemo::On);
+        EXPECT_EQ(memo.written, whole.written) << "line memo, chunk " << chunk;
+        EXPECT_EQ(memo.selected, whole.selected) << "line memo, chunk " << chunk;
+        EXPECT_EQ(memo.map, whole.map) << "line memo, chunk " << chunk;
     }
     return whole;
 }
@@ -199,6 +222,72 @@ TEST(ImapCacheObserver, FetchWithoutUidIsAttributedThroughTheMap) {
     Outcome r = run_every_split(steps);
     EXPECT_EQ(after_prefix(r),
               std::vector<std::string>{"upsert INBOX v7 uid8 flags[\\Seen \\Answered]"});
+}
+
+TEST(ImapCacheObserver, RepeatedLinesArePassedOverOnlyWhileTheCacheHasNotMoved) {
+    const std::string sweep =
+        "* 1 FETCH (UID 5 FLAGS (\\Seen))\r\n* 2 FETCH (UID 8 FLAGS ())\r\n"
+        "* 3 FETCH (UID 11 FLAGS ())\r\n";
+    std::vector<Step> steps = {client("a1 SELECT INBOX\r\n"), server(kSelectInbox)};
+    for (int i = 0; i < 3; ++i) {
+        steps.push_back(client("p" + std::to_string(i) + " UID FETCH 1:* (UID FLAGS)\r\n"));
+        steps.push_back(server(sweep + "p" + std::to_string(i) + " OK done\r\n"));
+    }
+    // A change seen by sequence number only, then the old sweep again: UID 8 goes back to no
+    // flags, which the cache must hear although the line is the one it passed over before.
+    steps.push_back(client("n1 NOOP\r\n"));
+    steps.push_back(server("* 2 FETCH (FLAGS (\\Flagged))\r\nn1 OK NOOP\r\n"));
+    steps.push_back(client("p3 UID FETCH 1:* (UID FLAGS)\r\n"));
+    steps.push_back(server(sweep + "p3 OK done\r\n"));
+    // Sequence numbers move: the same text now means another message.
+    steps.push_back(client("n2 NOOP\r\n"));
+    steps.push_back(server("* 1 EXPUNGE\r\nn2 OK NOOP\r\n"));
+    steps.push_back(client("f1 FETCH 1 (FLAGS)\r\n"));
+    steps.push_back(server("* 1 FETCH (FLAGS ())\r\nf1 OK done\r\n"));
+    steps.push_back(client("f2 FETCH 1 (FLAGS)\r\n"));
+    steps.push_back(server("* 1 FETCH (FLAGS (\\Seen))\r\nf2 OK done\r\n"));
+    Outcome r = run_every_split(steps);
+    const std::vector<std::string> written = {
+        "state INBOX v7 next12 modseq40",
+        "upsert INBOX v7 uid5 flags[\\Seen]",
+        "upsert INBOX v7 uid8 flags[]",
+        "upsert INBOX v7 uid11 flags[]",
+        "upsert INBOX v7 uid8 flags[\\Flagged]",
+        "upsert INBOX v7 uid8 flags[]",
+        "delete INBOX 5:5",
+        "upsert INBOX v7 uid8 flags[\\Seen]",
+    };
+    EXPECT_EQ(r.written, written);
+    EXPECT_EQ(r.passed_over, 0u);  // without a generation every line is parsed
+    Outcome memo = run(steps, 0, {}, Upstream::ResponseFilter, LineMemo::On);
+    EXPECT_EQ(memo.written, written);
+    // Each line of the first sweep moved the cache, so the second sweep is parsed up to its last
+    // line (nothing was queued after UID 11's own upsert); the third is passed over whole. The
+    // flag change moves the cache again: the fourth sweep is parsed.
+    EXPECT_EQ(memo.passed_over, 4u);
+    EXPECT_EQ(memo.map, (std::vector<std::optional<std::uint32_t>>{8, 11}));
+}
+
+TEST(ImapCacheObserver, ADroppedUpdateIsNeverPassedOver) {
+    int submitted = 0;
+    std::uint64_t generation = 1;
+    ImapCacheObserver observer(
+        kOwner,
+        [&](store::CacheUpdate update) {
+            if (!std::holds_alternative<store::update::UpsertMessage>(update)) return true;
+            ++submitted;
+            return false;  // the queue was full
+        },
+        {}, [&] { return generation; });
+    observer.client_bytes("a1 SELECT INBOX\r\n");
+    observer.upstream_bytes(kSelectInbox);
+    for (int i = 0; i < 3; ++i) {
+        observer.client_bytes("a" + std::to_string(i + 2) + " UID FETCH 1 (UID FLAGS)\r\n");
+        observer.upstream_bytes("* 1 FETCH (UID 5 FLAGS ())\r\na" + std::to_string(i + 2) +
+                                " OK done\r\n");
+    }
+    EXPECT_EQ(submitted, 3);
+    EXPECT_EQ(observer.lines_passed_over(), 0u);
 }
 
 TEST(ImapCacheObserver, RecentIsNeverCached) {
