@@ -52,6 +52,18 @@ class MessageDigests {
     };
     using Key = std::tuple<std::string, std::string, std::string>;  // account, login, mailbox
     using KeyView = std::tuple<std::string_view, std::string_view, std::string_view>;
+    // Orders keys and their views alike, so lookups need not build strings.
+    struct KeyOrder {
+        using is_transparent = void;
+        static KeyView view(const Key& key) {
+            return {std::get<0>(key), std::get<1>(key), std::get<2>(key)};
+        }
+        static const KeyView& view(const KeyView& key) { return key; }
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const {
+            return view(a) < view(b);
+        }
+    };
 
     static KeyView key(const Owner& owner, std::string_view mailbox);
     Mailbox* find(const Owner& owner, std::string_view mailbox);
@@ -65,7 +77,7 @@ class MessageDigests {
     std::size_t max_messages_;
     std::size_t total_ = 0;
     std::uint64_t clock_ = 0;
-    std::map<Key, Mailbox, std::less<>> mailboxes_;
+    std::map<Key, Mailbox, KeyOrder> mailboxes_;
 };
 
 }  // namespace mb::store
