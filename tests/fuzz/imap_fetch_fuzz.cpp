@@ -1,11 +1,12 @@
 // Fuzz target for the cache's IMAP readers: StreamFramer (server direction) feeds
 // ResponseUnitParser in chunks sized by the first input byte, with a small keep bound so the
-// drop path is reached; each unit's raw ENVELOPE must parse again on its own, and a second
-// parser keeping envelopes raw must keep the same bytes. The same bytes go
-// to parse_envelope, parse_uid_set, peek_command and parse_mailbox_command.
+// drop path is reached; each unit's raw ENVELOPE must parse again on its own, and a second parser
+// keeping envelopes raw must agree with it (see check_unit). The same bytes go to parse_envelope,
+// parse_uid_set, peek_command and parse_mailbox_command.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -18,20 +19,27 @@ using namespace mb::protocol;
 using namespace mb::protocol::imap;
 
 namespace {
-// `raw_only` read the same unit keeping envelopes raw: it must agree wherever `parser` read one.
+// `raw_only` read the same unit keeping envelopes raw: what it keeps is a bounded list, and when
+// that list is a readable envelope, `parser` kept the same one (both keep the last ENVELOPE item
+// they accept; `parser` only accepts readable ones).
 void check_unit(ResponseUnitParser& parser, ResponseUnitParser& raw_only, std::size_t max_kept) {
     auto unit = parser.finish();
     auto raw_unit = raw_only.finish();
-    if (!unit) return;
-    const auto* fetch = std::get_if<FetchData>(&*unit);
-    if (fetch == nullptr || !fetch->raw_envelope) return;
-    if (fetch->raw_envelope->size() > max_kept) std::abort();
-    auto again = parse_envelope(*fetch->raw_envelope);
-    if (!again || !(*again == *fetch->envelope)) std::abort();
+    const auto* fetch = unit ? std::get_if<FetchData>(&*unit) : nullptr;
     const auto* raw_fetch = raw_unit ? std::get_if<FetchData>(&*raw_unit) : nullptr;
-    if (raw_fetch == nullptr || raw_fetch->raw_envelope != fetch->raw_envelope ||
-        raw_fetch->envelope)
+    if ((fetch == nullptr) != (raw_fetch == nullptr)) std::abort();
+    if (fetch == nullptr) return;
+    if (fetch->raw_envelope) {
+        if (fetch->raw_envelope->size() > max_kept) std::abort();
+        auto again = parse_envelope(*fetch->raw_envelope);
+        if (!again || !(*again == *fetch->envelope)) std::abort();
+    }
+    if (raw_fetch->envelope) std::abort();
+    if (!raw_fetch->raw_envelope) return;
+    const std::string& raw = *raw_fetch->raw_envelope;
+    if (raw.size() > max_kept || raw.size() < 2 || raw.front() != '(' || raw.back() != ')')
         std::abort();
+    if (parse_envelope(raw) && fetch->raw_envelope != raw) std::abort();
 }
 }  // namespace
 
