@@ -23,12 +23,11 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 import mailbridge_process
 from process_stats import cpu_seconds
-from bridge_fixtures import ALICE, BridgeDaemon, account_block, bridge_session, direct_session
+from bridge_fixtures import ALICE, bridge_session, direct_session, imaps_bridge
 from imap_throughput import seed_bulk
 from rig.stack import Rig
 
@@ -73,9 +72,7 @@ def fetch_once(session, command):
 
 
 def start_bridge(rig, cache):
-    daemon = BridgeDaemon(tempfile.mkdtemp(prefix="mb-bench-cache-"),
-                          [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
-                          [account_block(rig, "alice", ALICE)])
+    daemon = imaps_bridge(rig, "mb-bench-cache-")
     if not cache:
         daemon.process.env = {**os.environ, "MAILBRIDGE_NO_CACHE": "1"}
     daemon.start()

@@ -14,12 +14,11 @@ import resource
 import selectors
 import socket
 import sys
-import tempfile
 import time
 
 import mailbridge_process
 from process_stats import cpu_seconds, open_fds, rss_kib
-from bridge_fixtures import ALICE, LOCAL_PASSWORD, BridgeDaemon, account_block, bridge_session
+from bridge_fixtures import ALICE, LOCAL_PASSWORD, bridge_session, imaps_bridge
 from rig.stack import Rig
 
 
@@ -123,9 +122,7 @@ def main():
     try:
         print("starting the rig ...", flush=True)
         rig.start()
-        daemon = BridgeDaemon(tempfile.mkdtemp(prefix="mb-idle-"),
-                              [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
-                              [account_block(rig, "alice", ALICE)], idle_timeout=86400).start()
+        daemon = imaps_bridge(rig, "mb-idle-", idle_timeout=86400).start()
         pid = daemon.pid
         warm = bridge_session(daemon.port["imaps"])  # token fetched, password hash verified
         warm.command("Z", "LOGOUT")

@@ -9,12 +9,10 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 import mailbridge_process
-from bridge_fixtures import (ALICE, LOCAL_PASSWORD, BridgeDaemon, RawImap, account_block,
-                             bridge_session)
+from bridge_fixtures import ALICE, LOCAL_PASSWORD, RawImap, bridge_session, imaps_bridge
 from rig.stack import Rig
 
 
@@ -63,9 +61,7 @@ def main():
     try:
         print("starting the rig ...", flush=True)
         rig.start()
-        daemon = BridgeDaemon(tempfile.mkdtemp(prefix="mb-bench-"),
-                              [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
-                              [account_block(rig, "alice", ALICE)]).start()
+        daemon = imaps_bridge(rig).start()
         port = daemon.port["imaps"]
         token = rig.oauth.cc_token(ALICE)
         bridge_session(port).close()  # the bridge fetches and caches its token here

@@ -9,13 +9,12 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 
 import mailbridge_process
 from process_stats import cpu_seconds, rss_kib
-from bridge_fixtures import ALICE, BridgeDaemon, account_block, bridge_session
+from bridge_fixtures import ALICE, bridge_session, imaps_bridge
 from rig.stack import Rig
 
 
@@ -45,9 +44,7 @@ def main():
         print("starting the rig ...", flush=True)
         rig.start()
         size = seed_big(rig, ALICE, args.size)
-        daemon = BridgeDaemon(tempfile.mkdtemp(prefix="mb-bench-"),
-                              [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
-                              [account_block(rig, "alice", ALICE)]).start()
+        daemon = imaps_bridge(rig).start()
         pid = daemon.pid
         session = bridge_session(daemon.port["imaps"])
         _, done = session.command("E1", "EXAMINE INBOX")

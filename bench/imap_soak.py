@@ -9,13 +9,12 @@ import argparse
 import os
 import random
 import sys
-import tempfile
 import threading
 import time
 
 import mailbridge_process
 from process_stats import open_fds, rss_kib
-from bridge_fixtures import BridgeDaemon, RawImap, account_block, bridge_session
+from bridge_fixtures import RawImap, account_block, bridge_session, imaps_bridge
 from rig import seeder
 from rig.stack import DEFAULT_USERS, Rig
 
@@ -123,9 +122,7 @@ def main():
         for user in users:
             seeder.seed_user(rig.dovecot, user, 30, seed=7)
         accounts = [account_block(rig, user.split("@")[0], user) for user in users]
-        daemon = BridgeDaemon(tempfile.mkdtemp(prefix="mb-soak-"),
-                              [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
-                              accounts).start()
+        daemon = imaps_bridge(rig, "mb-soak-", accounts=accounts).start()
         port, pid = daemon.port["imaps"], daemon.pid
         for i in range(args.sessions):
             t = threading.Thread(target=session_worker,

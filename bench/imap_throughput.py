@@ -9,11 +9,10 @@ import base64
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 import mailbridge_process
-from bridge_fixtures import ALICE, BridgeDaemon, account_block, bridge_session, direct_session
+from bridge_fixtures import ALICE, bridge_session, direct_session, imaps_bridge
 from rig.stack import Rig
 
 
@@ -79,9 +78,7 @@ def main():
         rig.start()
         total = seed_bulk(rig, ALICE, args.messages, args.size)
         print(f"seeded {args.messages} messages, {total / 1e6:.1f} MB", flush=True)
-        daemon = BridgeDaemon(tempfile.mkdtemp(prefix="mb-bench-"),
-                              [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
-                              [account_block(rig, "alice", ALICE)]).start()
+        daemon = imaps_bridge(rig).start()
         warm = direct_session(rig)  # let Dovecot build its index before anything is timed
         timed_fetch(warm)
         warm.close()

@@ -1,7 +1,7 @@
 // ImapCacheObserver implementation. Client commands are queued in the order they were sent; a
 // SELECT/EXAMINE takes over the untagged responses once every command before it has its tagged
-// reply, and its tagged OK (or NO) decides what is selected. The upstream stream is framed and
-// each response unit parsed (literal bodies counted and dropped by the parser).
+// reply, and its tagged OK (or NO) decides what is selected. Each upstream response unit, as the
+// relay's framer cuts it, is parsed (literal bodies counted and dropped by the parser).
 #include "bridge/session/imap_cache_observer.h"
 
 #include <spdlog/spdlog.h>
@@ -108,7 +108,6 @@ ImapCacheObserver::ImapCacheObserver(store::Owner owner, Submit submit, Options 
       submit_(std::move(submit)),
       options_(options),
       client_framer_(framer_options(imap::StreamFramer::Direction::ClientToServer)),
-      upstream_framer_(framer_options(imap::StreamFramer::Direction::ServerToClient)),
       parser_(imap::kMaxFetchMetadataBytes, imap::ResponseUnitParser::EnvelopeReading::RawOnly),
       generation_(std::move(generation)) {}
 
@@ -116,13 +115,6 @@ Relay::Filter ImapCacheObserver::client_filter(std::shared_ptr<ImapCacheObserver
     return [observer](std::string_view in, std::string& out) {
         out.append(in);
         observer->client_bytes(in);
-    };
-}
-
-Relay::Filter ImapCacheObserver::upstream_filter(std::shared_ptr<ImapCacheObserver> observer) {
-    return [observer](std::string_view in, std::string& out) {
-        out.append(in);
-        observer->upstream_bytes(in);
     };
 }
 
@@ -241,11 +233,6 @@ void ImapCacheObserver::begin_selection_if_due() {
 }
 
 // Upstream → client.
-
-void ImapCacheObserver::upstream_bytes(std::string_view bytes) {
-    if (stopped_) return;
-    upstream_framer_.feed(bytes, [this](const StreamEvent& event) { upstream_event(event); });
-}
 
 void ImapCacheObserver::upstream_event(const StreamEvent& event) {
     if (stopped_) return;

@@ -45,16 +45,14 @@ class ImapCacheObserver {
     ImapCacheObserver(store::Owner owner, Submit submit)
         : ImapCacheObserver(std::move(owner), std::move(submit), Options{}) {}
 
-    // Bytes the client sent upstream, and bytes the upstream sent the client, in order.
+    // Bytes the client sent upstream, in order.
     void client_bytes(std::string_view bytes);
-    void upstream_bytes(std::string_view bytes);
-    // Instead of upstream_bytes: the upstream stream as a framer already cut it (the relay's
-    // ImapResponseFilter), so the bytes are framed once.
+    // The upstream stream as the relay's ImapResponseFilter frames it
+    // (ImapResponseFilter::observe), in order: the bytes are framed once for both.
     void upstream_event(const protocol::imap::StreamEvent& event);
 
-    // Relay filters that pass bytes on unchanged and observe them.
+    // A relay filter that passes the client's bytes on unchanged and observes them.
     static Relay::Filter client_filter(std::shared_ptr<ImapCacheObserver> observer);
-    static Relay::Filter upstream_filter(std::shared_ptr<ImapCacheObserver> observer);
 
     // For tests and logs.
     const std::optional<std::string>& selected_mailbox() const { return selected_name_; }
@@ -111,7 +109,6 @@ class ImapCacheObserver {
     Submit submit_;
     Options options_;
     protocol::imap::StreamFramer client_framer_;
-    protocol::imap::StreamFramer upstream_framer_;
     protocol::imap::ResponseUnitParser parser_;
     std::string command_;      // a mailbox command being collected
     bool collecting_ = false;  // the client unit in progress is a mailbox command

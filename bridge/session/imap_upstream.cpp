@@ -160,16 +160,20 @@ void ImapUpstream::authenticate(const std::string& user, const Secret& token, Au
     }
     pending_tag_ = next_tag();
     state_ = State::authenticating;
-    std::string command =
-        pending_tag_ + " AUTHENTICATE " + std::string(sasl::mechanism_name(mechanism()));
+    send_authenticate(sasl::mechanism_name(mechanism()), std::move(response.value()));
+    arm_timer("the authentication");
+}
+
+void ImapUpstream::send_authenticate(std::string_view mechanism, Secret response) {
+    std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
+    const std::string command = pending_tag_ + " AUTHENTICATE " + std::string(mechanism);
     if (imap::has_capability(caps, "SASL-IR")) {
-        send_secret(Secret(command + " " + response->reveal() + "\r\n"));
+        send_secret(Secret(command + " " + response.reveal() + "\r\n"));
         initial_response_.reset();
     } else {
         send(command + "\r\n");
-        initial_response_ = std::move(response.value());
+        initial_response_ = std::move(response);
     }
-    arm_timer("the authentication");
 }
 
 void ImapUpstream::authenticate_password(const std::string& user, const Secret& password,
@@ -181,14 +185,7 @@ void ImapUpstream::authenticate_password(const std::string& user, const Secret& 
     if (imap::has_capability(caps, "AUTH=PLAIN")) {
         auto response = plain_response(user, password);
         if (!response) return;
-        const std::string command = pending_tag_ + " AUTHENTICATE PLAIN";
-        if (imap::has_capability(caps, "SASL-IR")) {
-            send_secret(Secret(command + " " + response->reveal() + "\r\n"));
-            initial_response_.reset();
-        } else {
-            send(command + "\r\n");
-            initial_response_ = std::move(response.value());
-        }
+        send_authenticate("PLAIN", std::move(*response));
     } else if (imap::has_capability(caps, "AUTH=LOGIN")) {
         set_password_method("LOGIN");
         send(pending_tag_ + " AUTHENTICATE LOGIN\r\n");

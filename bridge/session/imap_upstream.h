@@ -45,6 +45,9 @@ class ImapUpstream final : public UpstreamConversation {
     void on_capability_line(std::string_view line);
     void on_starttls_answer(std::string_view line);
     void on_auth_line(std::string_view line, std::string_view rest);
+    // Sends "<tag> AUTHENTICATE <mechanism>" with `response` inline when the upstream offers
+    // SASL-IR, otherwise keeps it for the server's empty continuation.
+    void send_authenticate(std::string_view mechanism, Secret response);
     void request_capabilities();
     void capabilities_known();
     void become_ready();

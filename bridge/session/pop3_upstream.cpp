@@ -132,11 +132,15 @@ void Pop3Upstream::authenticate(const std::string& user, const Secret& token, Au
              "cannot build the SASL response: " + response.error().message);
         return;
     }
-    auto command = pop3::auth_command(sasl::mechanism_name(mechanism()), *response);
-    deferred_response_ = std::move(command.deferred_response);
     state_ = State::authenticating;
-    send_secret(command.first_line);
+    send_auth(sasl::mechanism_name(mechanism()), *response);
     arm_timer("the authentication");
+}
+
+void Pop3Upstream::send_auth(std::string_view mechanism, const Secret& response) {
+    auto command = pop3::auth_command(mechanism, response);
+    deferred_response_ = std::move(command.deferred_response);
+    send_secret(command.first_line);
 }
 
 void Pop3Upstream::authenticate_password(const std::string& user, const Secret& password,
@@ -147,10 +151,8 @@ void Pop3Upstream::authenticate_password(const std::string& user, const Secret& 
     if (capabilities_.has_sasl("PLAIN")) {
         auto response = plain_response(user, password);
         if (!response) return;
-        auto command = pop3::auth_command("PLAIN", *response);
-        deferred_response_ = std::move(command.deferred_response);
         state_ = State::authenticating;
-        send_secret(command.first_line);
+        send_auth("PLAIN", *response);
     } else if (capabilities_.has_sasl("LOGIN")) {
         set_password_method("LOGIN");
         deferred_response_ = Secret(sasl::encode_login_user(user) + "\r\n");

@@ -38,6 +38,9 @@ class Pop3Upstream final : public UpstreamConversation {
     void on_capa_line(std::string_view line, std::string_view raw);
     void on_auth_line(std::string_view line, std::string_view rest);
     void become_ready();
+    // Sends "AUTH <mechanism>" with `response` inline, or keeps it for the server's empty
+    // challenge when the line would be too long (pop3::auth_command decides).
+    void send_auth(std::string_view mechanism, const Secret& response);
 
     config::SaslMechanism sasl_;
     State state_ = State::idle;

@@ -140,11 +140,15 @@ void SmtpUpstream::authenticate(const std::string& user, const Secret& token, Au
              "cannot build the SASL response: " + response.error().message);
         return;
     }
-    auto command = smtp::auth_command(sasl::mechanism_name(mechanism()), *response);
-    deferred_response_ = std::move(command.deferred_response);
     state_ = State::authenticating;
-    send_secret(command.first_line);
+    send_auth(sasl::mechanism_name(mechanism()), *response);
     arm_timer("the authentication");
+}
+
+void SmtpUpstream::send_auth(std::string_view mechanism, const Secret& response) {
+    auto command = smtp::auth_command(mechanism, response);
+    deferred_response_ = std::move(command.deferred_response);
+    send_secret(command.first_line);
 }
 
 // Like the bearer tokens, PLAIN goes as the mechanism alone, then the response after 334
@@ -157,9 +161,7 @@ void SmtpUpstream::authenticate_password(const std::string& user, const Secret& 
     if (capabilities_.has_auth("PLAIN")) {
         auto response = plain_response(user, password);
         if (!response) return;
-        auto command = smtp::auth_command("PLAIN", *response);
-        deferred_response_ = std::move(command.deferred_response);
-        send_secret(command.first_line);
+        send_auth("PLAIN", *response);
     } else if (capabilities_.has_auth("LOGIN")) {
         set_password_method("LOGIN");
         deferred_response_ = Secret(sasl::encode_login_user(user) + "\r\n");

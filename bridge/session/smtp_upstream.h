@@ -61,6 +61,9 @@ class SmtpUpstream final : public UpstreamConversation {
                        std::string_view rest);
     void send_ehlo();
     void become_ready();
+    // Sends "AUTH <mechanism>" with `response` inline, or keeps it for the server's empty
+    // challenge when the line would be too long (smtp::auth_command decides).
+    void send_auth(std::string_view mechanism, const Secret& response);
 
     config::SaslMechanism sasl_;
     std::string ehlo_domain_;

@@ -6,7 +6,9 @@ import base64
 import os
 import re
 import socket
+import subprocess
 import ssl
+import tempfile
 import threading
 import time
 
@@ -26,11 +28,11 @@ SANITIZED = bool(os.environ.get("MAILBRIDGE_SANITIZED"))
 
 # ---- configuration ---------------------------------------------------------------------------------
 def server_block(name, listen_port, upstream_port, upstream_tls="implicit", ca_file="",
-                 upstream_host="127.0.0.1"):
+                 upstream_host="127.0.0.1", protocol="imap"):
     return f"""
 [[server]]
 name = "{name}"
-protocol = "imap"
+protocol = "{protocol}"
 listen = "127.0.0.1:{listen_port}"
 upstream = "{upstream_host}:{upstream_port}"
 upstream_tls = "{upstream_tls}"
@@ -75,9 +77,10 @@ class BridgeDaemon:
     listener's local port. Start with BridgeDaemon.start(); always .stop()."""
 
     def __init__(self, directory, servers, accounts, log_level=3, connect_timeout=10,
-                 idle_timeout=1800, upstream_backoff_max=0):
+                 idle_timeout=1800, upstream_backoff_max=0, protocols=None):
         """servers: [(name, upstream_port, upstream_tls, ca_file[, upstream_host])];
-        accounts: config text of [[account]] blocks."""
+        accounts: config text of [[account]] blocks; protocols: {name: "pop3"|"smtp"} for
+        listeners that are not IMAP."""
         self.health_port = free_port()
         self.port = {}
         text = daemon_block(self.health_port, log_level, connect_timeout, idle_timeout,
@@ -86,7 +89,8 @@ class BridgeDaemon:
             name, upstream_port, tls, ca = entry[:4]
             host = entry[4] if len(entry) > 4 else "127.0.0.1"
             self.port[name] = free_port()
-            text += server_block(name, self.port[name], upstream_port, tls, ca, host)
+            text += server_block(name, self.port[name], upstream_port, tls, ca, host,
+                                 (protocols or {}).get(name, "imap"))
         text += "".join(accounts)
         self.config_text = text
         self.process = MailbridgeProcess(directory, text)
@@ -102,6 +106,28 @@ class BridgeDaemon:
             return self.process.stop()
         finally:
             self.process.kill()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def assert_alive(self, after):
+        """The daemon still runs and answers its health endpoint."""
+        try:
+            status = http_get(f"http://127.0.0.1:{self.health_port}/healthz", timeout=5)[0]
+        except OSError:
+            status = None
+        code = self.process.process.poll()
+        if status != 200 and code is None:  # perhaps dying this very moment: say how
+            try:
+                code = self.process.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        assert code is None and status == 200, (
+            f"mailbridge died (exit status {code}, health {status}) after {after}; "
+            f"log tail:\n{self.log()[-1500:]}")
 
     @property
     def pid(self):
@@ -124,9 +150,19 @@ def _accepts(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
             s.settimeout(2)
-            return s.recv(200).startswith(b"* OK")
+            return s.recv(200).startswith((b"* OK", b"+OK", b"220"))  # IMAP, POP3, SMTP
     except OSError:
         return False
+
+
+def imaps_bridge(rig, prefix="mb-bench-", accounts=None, **kw):
+    """A BridgeDaemon (not started) in a new temporary directory, with one listener 'imaps' in
+    front of the rig's Dovecot IMAPS and account 'alice' unless `accounts` are given: the
+    benchmarks' bridge."""
+    return BridgeDaemon(tempfile.mkdtemp(prefix=prefix),
+                        [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
+                        accounts if accounts is not None else [account_block(rig, "alice", ALICE)],
+                        **kw)
 
 
 def standard_bridge(rig, directory, log_level=3, extra_accounts=(), extra_servers=(), **kw):

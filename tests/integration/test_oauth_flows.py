@@ -20,7 +20,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, BridgeDaemon, account_block
-from mailbridge_process import BINARY, free_port, http_get
+from mailbridge_process import BINARY, http_get
 
 SCOPES = '["openid", "offline_access", "mail"]'
 

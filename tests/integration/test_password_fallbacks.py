@@ -11,14 +11,11 @@ import os
 import poplib
 import re
 import smtplib
-import subprocess
 import tempfile
 
 import pytest
 
-from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, RawImap, daemon_block,
-                             server_block, wait_for)
-from mailbridge_process import MailbridgeProcess, free_port, http_get
+from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, RawImap, wait_for
 from rig import clients
 from rig.dovecot import Dovecot
 from test_password_upstream import password_account
@@ -64,49 +61,13 @@ def assert_offers_login_only(d, ca):
         assert smtp.esmtp_features.get("auth", "").split() == ["LOGIN"], smtp.esmtp_features
 
 
-class Bridge:
+def Bridge(directory, d, ca, accounts):
     """mailbridge with listeners imap (upstream IMAPS), pop3 (POP3S) and smtp (submission +
-    STARTTLS) in front of Dovecot d, and the given accounts."""
-
-    def __init__(self, directory, d, ca, accounts):
-        self.health = free_port()
-        self.port = {name: free_port() for name in ("imap", "pop3", "smtp")}
-        text = daemon_block(self.health)
-        text += server_block("imap", self.port["imap"], d.ports["imaps"], "implicit", ca)
-        text += server_block("pop3", self.port["pop3"], d.ports["pop3s"], "implicit", ca).replace(
-            'protocol = "imap"', 'protocol = "pop3"')
-        text += server_block("smtp", self.port["smtp"], d.ports["submission"], "starttls",
-                             ca).replace('protocol = "imap"', 'protocol = "smtp"')
-        self.process = MailbridgeProcess(directory, text + "".join(accounts))
-
-    def __enter__(self):
-        self.process.start(health_url=f"http://127.0.0.1:{self.health}/healthz")
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            self.process.stop()
-        finally:
-            self.process.kill()
-
-    def log(self):
-        return self.process.log()
-
-    def assert_alive(self, after):
-        """The daemon still runs and answers its health endpoint."""
-        try:
-            status = http_get(f"http://127.0.0.1:{self.health}/healthz", timeout=5)[0]
-        except OSError:
-            status = None
-        code = self.process.process.poll()
-        if status != 200 and code is None:  # perhaps dying this very moment: say how
-            try:
-                code = self.process.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
-        assert code is None and status == 200, (
-            f"mailbridge died (exit status {code}, health {status}) after {after}; "
-            f"log tail:\n{self.log()[-1500:]}")
+    STARTTLS) in front of Dovecot d, and the given accounts; started by `with`."""
+    servers = [("imap", d.ports["imaps"], "implicit", ca),
+               ("pop3", d.ports["pop3s"], "implicit", ca),
+               ("smtp", d.ports["submission"], "starttls", ca)]
+    return BridgeDaemon(directory, servers, accounts, protocols={"pop3": "pop3", "smtp": "smtp"})
 
 
 def dovecot_lines(d, since, needle):

@@ -29,8 +29,7 @@ def first_line(port, timeout=10):
 
 
 def protocol_block(name, protocol, listen, upstream, tls, ca):
-    return server_block(name, listen, upstream, tls, ca).replace('protocol = "imap"',
-                                                                 f'protocol = "{protocol}"')
+    return server_block(name, listen, upstream, tls, ca, protocol=protocol)
 
 
 def test_max_sessions_refuses_every_protocol_clearly_and_recovers(rig, tmp_path):

@@ -29,8 +29,8 @@ RECEIVED_PREFIX = b"Received: "
 # ---- an SMTP bridge (also used by bench/smtp_throughput.py) ---------------------------------------
 def smtp_server_block(name, listen_port, upstream_port, upstream_tls="implicit", ca_file="",
                       upstream_host="127.0.0.1"):
-    return server_block(name, listen_port, upstream_port, upstream_tls, ca_file,
-                        upstream_host).replace('protocol = "imap"', 'protocol = "smtp"')
+    return server_block(name, listen_port, upstream_port, upstream_tls, ca_file, upstream_host,
+                        "smtp")
 
 
 def _smtp_accepts(port):

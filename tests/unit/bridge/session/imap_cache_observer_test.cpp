@@ -5,6 +5,7 @@
 #include "bridge/session/imap_cache_observer.h"
 
 #include "bridge/session/imap_response_filter.h"
+#include "protocol/limits.h"
 #include "store/message_digests.h"
 
 #include <gtest/gtest.h>
@@ -72,9 +73,23 @@ struct Outcome {
     std::uint64_t passed_over = 0;
 };
 
-// How upstream bytes reach the observer: through its own framer, or as the events of the relay's
-// ImapResponseFilter (what a session does).
+// How upstream bytes reach the observer: framed by a bare StreamFramer with the relay's limits, or
+// as the events of the relay's ImapResponseFilter (what a session does).
 enum class Upstream { OwnFramer, ResponseFilter };
+
+// A relay filter passing bytes on unchanged and handing a bare framer's events to `observer`.
+Relay::Filter framed_by_own_framer(std::shared_ptr<ImapCacheObserver> observer) {
+    auto framer =
+        std::make_shared<protocol::imap::StreamFramer>(protocol::imap::StreamFramer::Options{
+            .direction = protocol::imap::StreamFramer::Direction::ServerToClient,
+            .max_line = 1024 * 1024,
+            .max_literal = protocol::limits::kMaxRelayLiteral});
+    return [observer, framer](std::string_view in, std::string& out) {
+        out.append(in);
+        framer->feed(
+            in, [&](const protocol::imap::StreamEvent& event) { observer->upstream_event(event); });
+    };
+}
 
 // Whether the observer may pass over repeated one-line responses (given a writer generation).
 enum class LineMemo { Off, On };
@@ -103,7 +118,7 @@ Outcome run(const std::vector<Step>& steps, std::size_t chunk = 0,
         memo == LineMemo::On ? ImapCacheObserver::Generation([generation] { return *generation; })
                              : ImapCacheObserver::Generation());
     auto client_filter = ImapCacheObserver::client_filter(observer);
-    Relay::Filter upstream_filter = ImapCacheObserver::upstream_filter(observer);
+    Relay::Filter upstream_filter = framed_by_own_framer(observer);
     if (upstream == Upstream::ResponseFilter) {
         auto responses = std::make_shared<ImapResponseFilter>(nullptr);
         responses->observe([observer](const protocol::imap::StreamEvent& event) {
@@ -271,23 +286,25 @@ TEST(ImapCacheObserver, RepeatedLinesArePassedOverOnlyWhileTheCacheHasNotMoved) 
 TEST(ImapCacheObserver, ADroppedUpdateIsNeverPassedOver) {
     int submitted = 0;
     std::uint64_t generation = 1;
-    ImapCacheObserver observer(
+    auto observer = std::make_shared<ImapCacheObserver>(
         kOwner,
         [&](store::CacheUpdate update) {
             if (!std::holds_alternative<store::update::UpsertMessage>(update)) return true;
             ++submitted;
             return false;  // the queue was full
         },
-        {}, [&] { return generation; });
-    observer.client_bytes("a1 SELECT INBOX\r\n");
-    observer.upstream_bytes(kSelectInbox);
+        ImapCacheObserver::Options{}, [&] { return generation; });
+    auto upstream = framed_by_own_framer(observer);
+    std::string forwarded;
+    observer->client_bytes("a1 SELECT INBOX\r\n");
+    upstream(kSelectInbox, forwarded);
     for (int i = 0; i < 3; ++i) {
-        observer.client_bytes("a" + std::to_string(i + 2) + " UID FETCH 1 (UID FLAGS)\r\n");
-        observer.upstream_bytes("* 1 FETCH (UID 5 FLAGS ())\r\na" + std::to_string(i + 2) +
-                                " OK done\r\n");
+        observer->client_bytes("a" + std::to_string(i + 2) + " UID FETCH 1 (UID FLAGS)\r\n");
+        upstream("* 1 FETCH (UID 5 FLAGS ())\r\na" + std::to_string(i + 2) + " OK done\r\n",
+                 forwarded);
     }
     EXPECT_EQ(submitted, 3);
-    EXPECT_EQ(observer.lines_passed_over(), 0u);
+    EXPECT_EQ(observer->lines_passed_over(), 0u);
 }
 
 TEST(ImapCacheObserver, RecentIsNeverCached) {
