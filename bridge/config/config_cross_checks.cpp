@@ -140,10 +140,32 @@ class ProxyReferences {
     std::string known_;
 };
 
+// A password account may log in through any listener: none may skip certificate checks.
+void check_unverified_password_routes(const Config& config, const ConfigPositions& positions,
+                                      DiagnosticList& diagnostics) {
+    std::string password_accounts;
+    for (const auto& account : config.accounts) {
+        if (account.auth != AccountAuth::password || account.name.empty()) continue;
+        password_accounts += (password_accounts.empty() ? "\"" : ", \"") + account.name + "\"";
+    }
+    if (password_accounts.empty()) return;
+    for (std::size_t i = 0; i < config.servers.size(); ++i) {
+        if (config.servers[i].verify) continue;
+        diagnostics.add(positions.servers[i].of("verify"),
+                        "verify = false in [[server]] \"" + config.servers[i].name +
+                            "\" would send the upstream password of auth = \"password\" "
+                            "account(s) " +
+                            password_accounts +
+                            " to a server whose certificate is not checked; set verify = true "
+                            "(and ca_file for a private CA)");
+    }
+}
+
 }  // namespace
 
 void check_across_tables(const Config& config, const ConfigPositions& positions,
                          DiagnosticList& diagnostics) {
+    check_unverified_password_routes(config, positions, diagnostics);
     check_unique_names(config.servers, positions.servers, "[[server]]", diagnostics);
     check_unique_names(config.proxies, positions.proxies, "[[proxy]]", diagnostics);
     check_unique_names(config.accounts, positions.accounts, "[[account]]", diagnostics);

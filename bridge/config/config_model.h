@@ -51,6 +51,8 @@ struct DaemonSettings {
     int max_sessions = 20000;
     int upstream_backoff_max = 60;  // seconds; 0 = no backoff after failed upstream logins
     SecretSource token_key;         // none = key file in state_dir
+    int prelogin_timeout = 60;      // seconds a client may stay connected without logging in
+    SecretSource admin_token;  // the admin secret for POSTs and the admin page on health_listen
 };
 
 struct ServerSettings {
@@ -85,6 +87,8 @@ struct AccountSettings {
     std::string name;
     std::string login;  // exact login, or "*@domain"
     SecretSource local_password;
+    SecretSource
+        local_passwords;        // lines "login:hash": per-login passwords of a "*@domain" account
     std::string upstream_user;  // empty = the login name
     AccountAuth auth = AccountAuth::oauth2;
     SecretSource upstream_password;

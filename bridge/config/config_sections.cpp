@@ -13,6 +13,7 @@ namespace {
 constexpr int min_log_level = 1, max_log_level = 5;
 constexpr int min_connect_timeout = 1, max_connect_timeout = 600;
 constexpr int min_idle_timeout = 60, max_idle_timeout = 86400;
+constexpr int min_prelogin_timeout = 5, max_prelogin_timeout = 3600;
 constexpr int min_backoff_max = 0, max_backoff_max = 3600;
 constexpr int min_max_sessions = 1, max_max_sessions = 1'000'000;
 // Names end up on command lines and in metric labels.
@@ -155,6 +156,10 @@ DaemonSettings read_daemon(TableReader& reader, const std::filesystem::path& bas
         reader.integer("upstream_backoff_max", min_backoff_max, max_backoff_max, "seconds")
             .value_or(settings.upstream_backoff_max);
     read_secret(reader, "token_key", false, settings.token_key);
+    settings.prelogin_timeout =
+        reader.integer("prelogin_timeout", min_prelogin_timeout, max_prelogin_timeout, "seconds")
+            .value_or(settings.prelogin_timeout);
+    read_secret(reader, "admin_token", false, settings.admin_token);
     reader.report_unknown_keys();
     return settings;
 }
@@ -284,6 +289,12 @@ AccountSettings read_account(TableReader& reader) {
     account.login = read_required(reader, "login", "login = \"alice@example.com\"");
     check_login_pattern(reader, account.login);
     read_secret(reader, "local_password", true, account.local_password);
+    read_secret(reader, "local_passwords", false, account.local_passwords);
+    if (!account.local_passwords.empty() && !account.login.starts_with("*@") &&
+        !reader.failed("login"))
+        reader.report("local_passwords", "local_passwords in " + reader.context() +
+                                             " is for a \"*@domain\" login; an account for one "
+                                             "login takes local_password");
     account.upstream_user = reader.string("upstream_user").value_or("");
     read_choice(reader, "auth", account_auth_names, account.auth);
     read_secret(reader, "upstream_password", false, account.upstream_password);
@@ -313,6 +324,20 @@ AccountSettings read_account(TableReader& reader) {
                                       " needs upstream_password (the upstream mailbox password)");
     } else {
         check_oauth_settings(reader, account);
+        // One shared local password would let every login of the domain use any other login's
+        // own token: such accounts check each login's password.
+        const bool per_login_tokens =
+            account.flow == Flow::authorization_code || account.flow == Flow::device_code;
+        if (per_login_tokens && account.login.starts_with("*@") &&
+            account.local_passwords.empty() && !reader.failed("flow") &&
+            !reader.failed("local_passwords"))
+            reader.report("local_passwords",
+                          reader.context() + " matches every login of a domain (\"" +
+                              account.login +
+                              "\") and its flow gives each login its own token: "
+                              "set local_passwords (lines \"login:hash\") so each login has its "
+                              "own local password, e.g. local_passwords = { file = "
+                              "\"passwords.txt\" }");
     }
     reader.report_unknown_keys();
     return account;

@@ -66,6 +66,66 @@ TEST(ConfigLoader, BaseIsValid) {
     ASSERT_TRUE(result.config.has_value());
 }
 
+TEST(ConfigLoader, VerifyFalseLoadsWithoutPasswordAccounts) {
+    LoadResult result = load(R"([[server]]
+name = "imap"
+protocol = "imap"
+listen = "127.0.0.1:1143"
+upstream = "imap.example.com:993"
+verify = false
+)");
+    ASSERT_TRUE(result.config.has_value()) << describe(result);
+    EXPECT_FALSE(result.config->servers[0].verify);
+}
+
+TEST(ConfigLoader, VerifyFalseBesideAPasswordAccountIsRefused) {
+    expect_one_problem(R"([[server]]
+name = "imap"
+protocol = "imap"
+listen = "127.0.0.1:1143"
+upstream = "imap.example.com:993"
+verify = false
+
+[[account]]
+name = "legacy"
+login = "dave@example.net"
+auth = "password"
+upstream_password = "pw-of-dave"
+)",
+                       6, 10, {"verify = false", "\"legacy\"", "not checked", "verify = true"});
+}
+
+TEST(ConfigLoader, DomainAccountWithPerLoginTokensNeedsPerLoginPasswords) {
+    constexpr std::string_view domain_account = R"([[server]]
+name = "imap"
+protocol = "imap"
+listen = "127.0.0.1:1143"
+upstream = "imap.example.com:993"
+
+[[account]]
+name = "staff"
+login = "*@example.com"
+local_password = "one-for-all"
+issuer = "https://id.example.com"
+client_id = "cid"
+flow = "authorization_code"
+)";
+    expect_one_problem(domain_account, 7, 1, {"*@example.com", "local_passwords", "login:hash"});
+    LoadResult fixed = load(std::string(domain_account) +
+                            "local_passwords = { file = \"secrets/client_secret.txt\" }\n");
+    ASSERT_TRUE(fixed.config.has_value()) << describe(fixed);
+    EXPECT_EQ(fixed.config->accounts[0].local_passwords.kind, SecretSource::Kind::file);
+    // A client-credentials token is the account's own: one shared password is fine there.
+    std::string shared(domain_account);
+    shared.replace(shared.find("authorization_code"), 18, "client_credentials");
+    EXPECT_TRUE(load(shared + "client_secret = \"s\"\n").config.has_value());
+}
+
+TEST(ConfigLoader, LocalPasswordsIsForDomainAccounts) {
+    expect_one_problem(with_base("local_passwords = \"alice@example.com:x\"\n"),
+                       valid_base_lines + 1, 19, {"local_passwords", "*@domain", "local_password"});
+}
+
 TEST(ConfigLoader, FullFileArrivesInTheStructs) {
     ::setenv("MB_CONFIG_TEST_TOKEN_KEY", "token-key-value", 1);
     LoadResult result = load_config_file(data_dir / "full.toml");
@@ -86,6 +146,8 @@ TEST(ConfigLoader, FullFileArrivesInTheStructs) {
     EXPECT_EQ(config.daemon.max_sessions, 50);
     EXPECT_EQ(config.daemon.token_key.kind, SecretSource::Kind::env);
     EXPECT_EQ(config.daemon.token_key.env_name, "MB_CONFIG_TEST_TOKEN_KEY");
+    EXPECT_EQ(config.daemon.prelogin_timeout, 30);
+    EXPECT_EQ(config.daemon.admin_token.kind, SecretSource::Kind::env);
 
     ASSERT_EQ(config.servers.size(), 3u);
     const ServerSettings& imap = config.servers[0];
@@ -96,7 +158,6 @@ TEST(ConfigLoader, FullFileArrivesInTheStructs) {
     EXPECT_EQ(imap.upstream.port, 993);
     EXPECT_EQ(imap.upstream_tls, UpstreamTls::implicit);
     EXPECT_EQ(imap.ca_file, data_dir / "certs/ca.pem");
-    EXPECT_FALSE(imap.verify);
     EXPECT_EQ(imap.local_tls, LocalTls::starttls);
     EXPECT_EQ(imap.local_cert, data_dir / "certs/local.crt");
     EXPECT_EQ(imap.local_key, data_dir / "certs/local.key");
