@@ -10,16 +10,16 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <set>
-#include <vector>
+
+#include "bridge/log/secret_mask.h"
 
 namespace mb::log {
 namespace {
 
 std::mutex secrets_mutex;
-std::multiset<std::string, std::less<>>& secrets() {
-    static std::multiset<std::string, std::less<>> values;
-    return values;
+SecretMask& secrets() {
+    static SecretMask mask;
+    return mask;
 }
 
 int current_level = 3;
@@ -108,31 +108,23 @@ int level() {
 }
 
 void register_secret(std::string_view value) {
-    if (value.size() < 4) return;
     std::lock_guard lock(secrets_mutex);
-    secrets().emplace(value);
+    secrets().add(value);
 }
 
 void forget_secret(std::string_view value) {
     std::lock_guard lock(secrets_mutex);
-    auto it = secrets().find(value);
-    if (it != secrets().end()) secrets().erase(it);
+    secrets().remove(value);
+}
+
+std::size_t registered_secrets() {
+    std::lock_guard lock(secrets_mutex);
+    return secrets().size();
 }
 
 std::string scrub(std::string_view text) {
-    std::string out(text);
     std::lock_guard lock(secrets_mutex);
-    // Longest first, so a secret containing another is masked whole.
-    std::vector<const std::string*> ordered;
-    for (const auto& s : secrets()) ordered.push_back(&s);
-    std::sort(ordered.begin(), ordered.end(),
-              [](const std::string* a, const std::string* b) { return a->size() > b->size(); });
-    for (const std::string* secret : ordered) {
-        for (size_t pos = out.find(*secret); pos != std::string::npos;
-             pos = out.find(*secret, pos + 3))
-            out.replace(pos, secret->size(), "***");
-    }
-    return out;
+    return secrets().apply(text);
 }
 
 }  // namespace mb::log

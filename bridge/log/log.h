@@ -25,10 +25,15 @@ void set_level(int level);
 int level();
 spdlog::level::level_enum to_spdlog_level(int level);
 
-// Secret values (passwords, tokens, client secrets, SASL blobs) registered here are replaced by
-// "***" in every log line, whatever code formatted them. Values shorter than 4 bytes are ignored.
+// Secret values (passwords, tokens, client secrets) registered here are replaced by "***" in
+// every log line, whatever code formatted them. Values shorter than 4 bytes are ignored. A value
+// is counted: each register_secret needs its forget_secret before the value stops being masked.
+// Register only what lives as long as its registration (a token until it is replaced, a resolved
+// config secret): per-login values (SASL responses) are masked structurally where they are sent.
 void register_secret(std::string_view value);
 void forget_secret(std::string_view value);
+// How many distinct values are masked now (/metrics shows it: it must not grow with logins).
+std::size_t registered_secrets();
 // Applies the scrubber to text (used by the sink, and by tests).
 std::string scrub(std::string_view text);
 

@@ -116,8 +116,31 @@ void UpstreamConversation::send(std::string bytes) {
     if (stream_) stream_->write(std::move(bytes));
 }
 
+namespace {
+
+// What the trace may show of a line carrying credentials: at most its first two words ("A1
+// AUTHENTICATE", "AUTH XOAUTH2", "PASS"), never the last one, which always holds the secret.
+std::string_view credential_line_prefix(std::string_view line) {
+    std::size_t end = 0;
+    for (int word = 0; word < 2; ++word) {
+        const auto space = line.find(' ', end);
+        if (space == std::string_view::npos) break;
+        end = space + 1;
+    }
+    return line.substr(0, end);
+}
+
+}  // namespace
+
+// A SASL response lives for one exchange: it is never formatted into a log line (the trace shows
+// its size), so nothing is registered for it and nothing accumulates per login.
 void UpstreamConversation::send_secret(const Secret& bytes) {
-    log::register_secret(without_crlf(bytes.reveal()));
+    if (spdlog::should_log(spdlog::level::trace)) {
+        const std::string_view line = without_crlf(bytes.reveal());
+        const std::string_view shown = credential_line_prefix(line);
+        spdlog::trace("upstream {} C: {}[credentials, {} bytes, not shown]", where(), shown,
+                      line.size() - shown.size());
+    }
     if (stream_) stream_->write(std::string_view(bytes.reveal()));
 }
 

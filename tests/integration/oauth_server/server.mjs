@@ -3,13 +3,14 @@
 // Adds a headless login/consent interaction, /_rig/stats, /_rig/reset_stats and /_rig/fail_* hooks.
 import fs from 'node:fs';
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 // cfg: { port, ready_file, users: {email: password}, clients: [oidc client metadata...],
 //        client_emails: {clientId: email}, client_ttl: {clientId: seconds},
-//        access_token_ttl, refresh_token_ttl, admin_client_id, scopes: [..] }
+//        access_token_ttl, refresh_token_ttl, admin_client_id, scopes: [..],
+//        access_token_bytes: N (optional: access tokens issued as N-byte JWTs, see longToken) }
 
 const stats = { token: { total: 0, by_grant_type: {}, by_client: {}, by_client_grant: {} },
   routes: {}, injected_failures: 0 };
@@ -32,6 +33,26 @@ function readBody(req) {
 }
 function esc(s) { return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`); }
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+
+// Real providers' access tokens are 1.5-3 KB JWTs (Microsoft); oidc-provider's opaque ones are 43
+// bytes, and JWT access tokens cannot be introspected. With access_token_bytes the rig hands out a
+// JWT-shaped token of that size whose payload names the opaque token (`ref`), and maps it back
+// when Dovecot introspects it: a client, the bridge and Dovecot see realistic sizes.
+function b64url(buf) { return Buffer.from(buf).toString('base64url'); }
+function longToken(opaque, issuer) {
+  const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'rig' }));
+  const signature = b64url(randomBytes(256));
+  const claims = { iss: issuer, ref: opaque, aud: 'https://outlook.office365.com',
+    scp: 'IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send', pad: '' };
+  const fixed = header.length + b64url(JSON.stringify(claims)).length + signature.length + 2;
+  claims.pad = b64url(randomBytes(Math.max(0, Math.floor((cfg.access_token_bytes - fixed) * 0.75) - 2)));
+  return `${header}.${b64url(JSON.stringify(claims))}.${signature}`;
+}
+function opaqueOf(token) {
+  const parts = (token || '').split('.');
+  if (parts.length !== 3) return null;
+  try { return JSON.parse(Buffer.from(parts[1], 'base64url').toString()).ref || null; } catch { return null; }
+}
 
 let provider;   // created once the socket is bound (the issuer needs the real port)
 
@@ -208,7 +229,16 @@ function buildProvider(issuer) {
       ctx.body = { error: f.error, error_description: 'injected by the mailbridge test rig' };
       return;
     }
+    if (cfg.access_token_bytes && kind === 'introspection') {
+      const form = new URLSearchParams(await readBody(ctx.req));
+      const ref = opaqueOf(form.get('token'));
+      if (ref) form.set('token', ref);
+      ctx.req.body = form.toString();   // oidc-provider reads an already-read body from here
+    }
     await next();
+    if (cfg.access_token_bytes && ctx.oidc?.route === 'token' && ctx.body?.access_token) {
+      ctx.body = { ...ctx.body, access_token: longToken(ctx.body.access_token, ctx.oidc.issuer) };
+    }
     if (ctx.oidc?.route) bump(stats.routes, ctx.oidc.route);
     if (ctx.oidc?.route === 'token') {
       countToken(ctx.oidc.params?.grant_type, ctx.oidc.client?.clientId || ctx.oidc.params?.client_id);

@@ -81,8 +81,9 @@ class OAuthServer:
     """
 
     def __init__(self, tmp, users, access_token_ttl=3600, short_ttl=3, refresh_token_ttl=14 * 24 * 3600,
-                 port=0, extra_scopes=()):
+                 port=0, extra_scopes=(), access_token_bytes=None):
         self.tmp = tmp
+        self.access_token_bytes = access_token_bytes  # None: oidc-provider's 43-byte opaque tokens
         self.users = dict(users)
         self.access_token_ttl = access_token_ttl
         self.short_ttl = short_ttl
@@ -143,7 +144,8 @@ class OAuthServer:
                                   if n.startswith("cc")},
                    client_ttl={c["client_id"]: c["ttl"] for c in self.clients.values() if c.get("ttl")},
                    access_token_ttl=self.access_token_ttl, refresh_token_ttl=self.refresh_token_ttl,
-                   admin_client_id=self.clients["introspect"]["client_id"])
+                   admin_client_id=self.clients["introspect"]["client_id"],
+                   access_token_bytes=self.access_token_bytes)
         with open(self.config_path, "w") as f:
             json.dump(cfg, f, indent=1)
         if not os.path.isdir(os.path.join(SERVER_DIR, "node_modules", "oidc-provider")):

@@ -29,7 +29,8 @@ class Rig:
     .dovecot_pw (if password_dovecot), .users, .tmp. Always call .stop() (idempotent)."""
 
     def __init__(self, tmp=None, users=None, fixed_ports=None, password_dovecot=False, squid_https=False,
-                 access_token_ttl=3600, short_ttl=3, keep_tmp=False, imap_clients_per_process=None):
+                 access_token_ttl=3600, short_ttl=3, keep_tmp=False, imap_clients_per_process=None,
+                 access_token_bytes=None):
         self.owns_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix="mbrig-")
         os.makedirs(self.tmp, exist_ok=True)
@@ -42,6 +43,7 @@ class Rig:
         self.short_ttl = short_ttl
         self.keep_tmp = keep_tmp
         self.imap_clients_per_process = imap_clients_per_process  # see rig.dovecot.Dovecot
+        self.access_token_bytes = access_token_bytes  # e.g. 2048: JWT-sized access tokens
         self.pki = self.oauth = self.sink = self.dovecot = self.dovecot_pw = None
         self.squid_basic = self.squid_digest = None
         self._started = []
@@ -53,7 +55,8 @@ class Rig:
         try:
             self.pki = make_pki(os.path.join(self.tmp, "pki"))
             self.oauth = OAuthServer(self.tmp, self.users, access_token_ttl=self.access_token_ttl,
-                                     short_ttl=self.short_ttl, port=self._fp("oauth") or 0)
+                                     short_ttl=self.short_ttl, port=self._fp("oauth") or 0,
+                                     access_token_bytes=self.access_token_bytes)
             self._started.append(self.oauth.start())
             self.sink = SmtpSink(self.tmp, port=self._fp("smtp_sink"))
             self._started.append(self.sink.start())

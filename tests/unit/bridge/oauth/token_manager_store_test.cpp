@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "bridge/log/log.h"
 #include "bridge/oauth/token_manager.h"
 #include "store/token_store.h"
 #include "tests/unit/bridge/oauth/loopback_http_server.h"
@@ -126,6 +127,29 @@ TEST_F(TokenManagerStoreTest, ExpiredTokenIsRefreshedAndTheRotatedTokenSavedFirs
     EXPECT_EQ(row->access_token.reveal(), "new-access");
     EXPECT_EQ(row->refresh_token.reveal(), "refresh-2");
     EXPECT_EQ(status_of("bob@example.com")->refreshes_success, 1u);
+}
+
+// The log masks live tokens only: a rotated-out refresh token (or a replaced access token) is not
+// kept, so the mask does not grow with every refresh.
+TEST_F(TokenManagerStoreTest, RotatedOutTokensAreNotKeptForMasking) {
+    authorize("bob@example.com", "old-access", "refresh-0", 0s);
+    server_.push({200, grant_json("access-1", "refresh-1")});
+    auto first = get("bob@example.com");
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    const auto after_first = log::registered_secrets();
+    std::string current = first->value.reveal();
+    for (int i = 2; i <= 21; ++i) {
+        server_.push(
+            {200, grant_json("access-" + std::to_string(i), "refresh-" + std::to_string(i))});
+        manager().invalidate("acme", "bob@example.com", Secret(current));
+        auto token = get("bob@example.com");
+        ASSERT_TRUE(token.ok()) << token.error().message;
+        ASSERT_EQ(token->value.reveal(), "access-" + std::to_string(i));
+        current = token->value.reveal();
+    }
+    EXPECT_EQ(server_.requests(), 21);
+    EXPECT_EQ(log::registered_secrets(), after_first);
+    EXPECT_EQ(log::scrub("refresh-21 access-21"), "*** ***");
 }
 
 TEST_F(TokenManagerStoreTest, RefreshWithoutRotationKeepsTheRefreshToken) {
