@@ -49,9 +49,10 @@ struct DaemonSettings {
     int connect_timeout = 10;                                             // seconds
     int idle_timeout = 1800;                                              // seconds
     int max_sessions = 20000;
-    int upstream_backoff_max = 60;  // seconds; 0 = no backoff after failed upstream logins
-    SecretSource token_key;         // none = key file in state_dir
-    int prelogin_timeout = 60;      // seconds a client may stay connected without logging in
+    int upstream_backoff_max = 60;    // seconds; 0 = no backoff after failed upstream logins
+    SecretSource token_key;           // none = key file in state_dir
+    int prelogin_timeout = 60;        // seconds a client may stay connected without logging in
+    int failed_login_block_max = 30;  // seconds; longest block after wrong local passwords; 0 = off
     SecretSource admin_token;  // the admin secret for POSTs and the admin page on health_listen
 };
 

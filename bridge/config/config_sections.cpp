@@ -14,6 +14,7 @@ constexpr int min_log_level = 1, max_log_level = 5;
 constexpr int min_connect_timeout = 1, max_connect_timeout = 600;
 constexpr int min_idle_timeout = 60, max_idle_timeout = 86400;
 constexpr int min_prelogin_timeout = 5, max_prelogin_timeout = 3600;
+constexpr int min_block_max = 0, max_block_max = 3600;
 constexpr int min_backoff_max = 0, max_backoff_max = 3600;
 constexpr int min_max_sessions = 1, max_max_sessions = 1'000'000;
 // Names end up on command lines and in metric labels.
@@ -160,6 +161,9 @@ DaemonSettings read_daemon(TableReader& reader, const std::filesystem::path& bas
         reader.integer("prelogin_timeout", min_prelogin_timeout, max_prelogin_timeout, "seconds")
             .value_or(settings.prelogin_timeout);
     read_secret(reader, "admin_token", false, settings.admin_token);
+    settings.failed_login_block_max =
+        reader.integer("failed_login_block_max", min_block_max, max_block_max, "seconds")
+            .value_or(settings.failed_login_block_max);
     reader.report_unknown_keys();
     return settings;
 }

@@ -241,6 +241,9 @@ class Daemon {
             services.push_back(std::move(made));
         }
         warn_about_restart_only_changes(*next);
+        // A file, env or command local password may have been rotated: verdicts remembered for
+        // the old one must not outlive the reload.
+        passwords_->forget_verdicts();
         if (next->daemon.log_level != config_->daemon.log_level) {
             log::set_level(next->daemon.log_level);
             spdlog::info("log level is now {}", next->daemon.log_level);
@@ -385,6 +388,8 @@ class Daemon {
         services->secrets = upstream_secrets_.get();
         backoff_.set_longest(std::chrono::seconds(config->daemon.upstream_backoff_max));
         services->backoff = config->daemon.upstream_backoff_max > 0 ? &backoff_ : nullptr;
+        login_guard_.set_longest_delay(std::chrono::seconds(config->daemon.failed_login_block_max));
+        services->guard = &login_guard_;
         services->on_login = [this](const std::string& account, health::LoginResult result,
                                     const std::string& error) {
             auto& last = last_logins_[account];
@@ -607,6 +612,7 @@ class Daemon {
     std::unique_ptr<AuthorizationPages> auth_pages_;
     std::shared_ptr<session::AccountDirectory> directory_;
     std::shared_ptr<session::LocalPasswordChecker> passwords_;
+    session::LoginGuard login_guard_;
     std::vector<std::unique_ptr<ServerListener>> listeners_;
     std::vector<std::unique_ptr<ServerListener>> draining_;  // removed/moved, sessions still open
     std::vector<std::unique_ptr<ServerListener>> finished_listeners_;  // freed by drain_timer_

@@ -1,6 +1,8 @@
 // Metrics: declares the mailbridge_ families and maps each typed event onto them.
 #include "bridge/health/metrics.h"
 
+#include "bridge/log/log.h"
+
 #include <array>
 #include <iterator>
 
@@ -23,6 +25,8 @@ constexpr std::string_view kBackoffFailures = "mailbridge_upstream_backoff_failu
 constexpr std::string_view kBackoffUntil = "mailbridge_upstream_backoff_until_seconds";
 constexpr std::string_view kProxyConnects = "mailbridge_proxy_connects_total";
 constexpr std::string_view kProxySeconds = "mailbridge_proxy_connect_seconds";
+constexpr std::string_view kLoginRefusals = "mailbridge_login_refusals_total";
+constexpr std::string_view kLogMaskedValues = "mailbridge_log_masked_values";
 
 template <typename... Views>
 std::array<std::string_view, sizeof...(Views)> labels(Views... values) {
@@ -81,6 +85,15 @@ Metrics::Metrics() {
                             "proxy, CONNECT with authentication), per proxy.",
                             {"proxy"},
                             {std::begin(kConnectLatencyBounds), std::end(kConnectLatencyBounds)});
+    registry_.add_counter(std::string(kLoginRefusals),
+                          "Login attempts refused by the password-guessing limits, connections "
+                          "closed after too many failed logins, and early upstream dials left "
+                          "out, per server and reason.",
+                          {"server", "reason"});
+    registry_.add_gauge(std::string(kLogMaskedValues),
+                        "Distinct secret values the log masks now (configuration secrets and live "
+                        "tokens); it does not grow with logins.",
+                        {});
 }
 
 void Metrics::cache_writes(double last_batch_seconds, double average_batch_seconds,
@@ -163,6 +176,15 @@ void Metrics::connect_latency(std::string_view server, double seconds) {
 
 void Metrics::cache_rows(std::string_view account, std::int64_t rows) {
     registry_.set(kCacheRows, labels(account), static_cast<double>(rows));
+}
+
+void Metrics::login_refusal(std::string_view server, std::string_view reason) {
+    registry_.add(kLoginRefusals, labels(server, reason), 1);
+}
+
+std::string Metrics::render() const {
+    registry_.set(kLogMaskedValues, labels(), static_cast<double>(log::registered_secrets()));
+    return registry_.render();
 }
 
 }  // namespace mb::health

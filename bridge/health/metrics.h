@@ -56,12 +56,16 @@ class Metrics {
     // A tunnel through `proxy` was opened (with the time it took) or failed.
     void proxy_connect(std::string_view proxy, bool ok, std::optional<double> seconds);
 
-    // Prometheus text exposition format 0.0.4.
-    std::string render() const { return registry_.render(); }
+    // A login attempt refused by the password-guessing limits, or an early upstream dial left out:
+    // reason = blocked_address | blocked_login | connection_closed | early_dial_capped.
+    void login_refusal(std::string_view server, std::string_view reason);
+
+    // Prometheus text exposition format 0.0.4. Also reads the log's count of masked values.
+    std::string render() const;
     const MetricsRegistry& registry() const { return registry_; }
 
   private:
-    MetricsRegistry registry_;
+    mutable MetricsRegistry registry_;  // render() refreshes the gauges it reads live
 };
 
 }  // namespace mb::health

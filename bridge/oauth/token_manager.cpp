@@ -527,9 +527,13 @@ void TokenManager::fetch_with_secrets(Entry& entry) {
                      [this, &entry, proxy](const Result<Secret>& secret) {
                          if (entry.retired) return entry_settled(entry);
                          if (!secret) {
+                             // The reason may name files or quote a command: the log keeps it,
+                             // clients get the fact.
+                             spdlog::error("account {}: cannot read client_secret: {}",
+                                           entry.account->name, secret.error().message);
                              fail(entry,
                                   "account " + entry.account->name +
-                                      ": cannot read client_secret: " + secret.error().message,
+                                      ": cannot read client_secret (the bridge's log says why)",
                                   RefreshResult::permanent_error);
                              return;
                          }
@@ -548,8 +552,10 @@ void TokenManager::fetch_with_proxy(Entry& entry, const config::ProxySettings* p
         [this, &entry, proxy](const Result<Secret>& password) {
             if (entry.retired) return entry_settled(entry);
             if (!password) {
+                spdlog::error("proxy {}: cannot read password: {}", proxy->name,
+                              password.error().message);
                 fail(entry,
-                     "proxy " + proxy->name + ": cannot read password: " + password.error().message,
+                     "proxy " + proxy->name + ": cannot read password (the bridge's log says why)",
                      RefreshResult::permanent_error);
                 return;
             }
@@ -654,7 +660,9 @@ void TokenManager::on_token_answer(Entry& entry, const std::string& endpoint,
     token.expires_at = Clock::now() + lifetime;
     token.valid_until = std::chrono::system_clock::now() + lifetime;
     if (refreshing && outcome.grant->refresh_token) {
+        // The rotated-out refresh token is dead: mask only the live one (no growth per refresh).
         log::register_secret(outcome.grant->refresh_token->reveal());
+        if (!entry.refresh_token.empty()) log::forget_secret(entry.refresh_token.reveal());
         entry.refresh_token = std::move(*outcome.grant->refresh_token);
     }
     persist_then_succeed(entry, std::move(token), lifetime, outcome.grant->scope.value_or(""));

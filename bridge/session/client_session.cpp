@@ -46,7 +46,7 @@ void ClientSession::arm_preauth_timer() {
             if (self && !self->relay_)
                 self->close_client(self->goodbye("idle too long before login"));
         },
-        static_cast<uint64_t>(services_->idle_timeout().count()) * 1000, 0);
+        static_cast<uint64_t>(services_->prelogin_timeout().count()) * 1000, 0);
 }
 
 void ClientSession::reply(std::string bytes) {

@@ -216,6 +216,10 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
         std::string code = failure.upstream_code;
         if (code.empty()) code = failure.temporary ? "UNAVAILABLE" : "AUTHENTICATIONFAILED";
         reply(imap::tagged_response(login_tag_, ResponseStatus::No, code, failure.message));
+        if (failure.close_connection) {
+            close_client(goodbye("too many failed logins on this connection"));
+            return;
+        }
         state_ = State::not_authenticated;
         resume_reading();
         process_input();

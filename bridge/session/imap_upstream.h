@@ -20,6 +20,7 @@ class ImapUpstream final : public UpstreamConversation {
     bool preparing() const override {
         return state_ != State::idle && state_ != State::ready && state_ != State::failed;
     }
+    void use_sasl(config::SaslMechanism setting) override { sasl_ = setting; }
     void authenticate(const std::string& user, const Secret& token, AuthHandler done) override;
     void authenticate_password(const std::string& user, const Secret& password,
                                AuthHandler done) override;

@@ -6,6 +6,7 @@
 
 #include "bridge/config/secret_resolver.h"
 #include "bridge/session/local_password.h"
+#include "bridge/session/local_password_table.h"
 
 namespace mb::session {
 
@@ -22,8 +23,11 @@ struct LocalPasswordChecker::Job {
     std::weak_ptr<LocalPasswordChecker*> owner;
     std::weak_ptr<Pending> pending;
     config::SecretSource source;
+    config::SecretSource per_login;  // local_passwords of a "*@domain" account
+    std::string login;
     Secret password;
     std::string key;
+    unsigned generation = 0;
     Result<bool> verdict = false;
 };
 
@@ -37,11 +41,12 @@ LocalPasswordChecker::~LocalPasswordChecker() {
 std::string LocalPasswordChecker::cache_key(const config::AccountSettings& account,
                                             const std::string& login,
                                             const Secret& password) const {
-    const auto& source = account.local_password;
-    std::string material = account.name + '\0' + login + '\0' + password.reveal() + '\0' +
-                           std::to_string(static_cast<int>(source.kind)) + '\0' + source.literal +
-                           '\0' + source.env_name + '\0' + source.file.string();
-    for (const auto& arg : source.command) material += '\0' + arg;
+    std::string material = account.name + '\0' + login + '\0' + password.reveal();
+    for (const auto* source : {&account.local_password, &account.local_passwords}) {
+        material += '\0' + std::to_string(static_cast<int>(source->kind)) + '\0' + source->literal +
+                    '\0' + source->env_name + '\0' + source->file.string();
+        for (const auto& arg : source->command) material += '\0' + arg;
+    }
     unsigned char digest[SHA256_DIGEST_LENGTH];
     SHA256(reinterpret_cast<const unsigned char*>(material.data()), material.size(), digest);
     OPENSSL_cleanse(material.data(), material.size());
@@ -57,11 +62,15 @@ LocalPasswordChecker::Check LocalPasswordChecker::check(const config::AccountSet
     job->owner = self_;
     job->pending = pending;
     job->source = account.local_password;
+    job->per_login = account.local_passwords;
+    job->login = login;
     job->password = password;
     job->key = cache_key(account, login, password);
+    job->generation = generation_;
     if (verified_.count(job->key)) {
         job->verdict = true;
         job->source = {};  // nothing to do on the worker: the verdict is known
+        job->per_login = {};
     }
     if (uv_queue_work(loop_, &job->req, &LocalPasswordChecker::work,
                       &LocalPasswordChecker::after) != 0) {
@@ -74,6 +83,23 @@ LocalPasswordChecker::Check LocalPasswordChecker::check(const config::AccountSet
 void LocalPasswordChecker::work(uv_work_t* req) {
     auto* job = static_cast<Job*>(req->data);
     using Kind = config::SecretSource::Kind;
+    if (!job->per_login.empty()) {
+        auto table = config::resolve_secret(job->per_login);
+        if (!table) {
+            job->verdict = make_error("cannot read local_passwords: " + table.error().message);
+            return;
+        }
+        auto hash = find_login_hash(table->reveal(), job->login);
+        if (!hash) {
+            job->verdict = make_error("local_passwords: " + hash.error().message);
+            return;
+        }
+        if (!hash->empty()) {
+            job->verdict = verify_local_password(hash->reveal(), job->password);
+            return;
+        }
+        // Not listed: the account's local_password (if any) decides.
+    }
     switch (job->source.kind) {
         case Kind::none:
             break;  // verdict already set (cached), or no password configured
@@ -97,7 +123,8 @@ void LocalPasswordChecker::after(uv_work_t* req, int) {
     auto owner = job->owner.lock();
     if (!owner || !*owner) return;
     LocalPasswordChecker* self = *owner;
-    if (job->verdict.ok() && *job->verdict && self->verified_.size() < kMaxRemembered)
+    if (job->verdict.ok() && *job->verdict && job->generation == self->generation_ &&
+        self->verified_.size() < kMaxRemembered)
         self->verified_.insert(job->key);
     auto pending = job->pending.lock();
     if (!pending || !pending->done) return;

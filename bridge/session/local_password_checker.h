@@ -36,6 +36,11 @@ class LocalPasswordChecker {
                               const Secret& password, Done done);
 
     std::size_t remembered() const { return verified_.size(); }
+    // A reload: remembered verdicts are dropped, and checks under way are not remembered.
+    void forget_verdicts() {
+        verified_.clear();
+        ++generation_;
+    }
 
   private:
     struct Job;
@@ -46,6 +51,7 @@ class LocalPasswordChecker {
 
     uv_loop_t* loop_;
     std::unordered_set<std::string> verified_;  // SHA-256 of (account, login, password, source)
+    unsigned generation_ = 0;                   // moved by forget_verdicts()
     std::shared_ptr<LocalPasswordChecker*> self_;
 };
 

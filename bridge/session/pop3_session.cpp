@@ -172,6 +172,10 @@ void Pop3Session::on_login(std::optional<LoginSuccess> success, const LoginFailu
     if (!success) {
         reply(pop3::err_response(failure.temporary ? ResponseCode::SysTemp : ResponseCode::Auth,
                                  failure.message));
+        if (failure.close_connection) {
+            close_client(std::string());  // the -ERR said it; POP3 has no unsolicited goodbye
+            return;
+        }
         state_ = State::authorization;
         resume_reading();
         process_input();

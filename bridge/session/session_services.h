@@ -21,6 +21,7 @@
 #include "bridge/oauth/token_manager.h"
 #include "bridge/session/account_directory.h"
 #include "bridge/session/local_password_checker.h"
+#include "bridge/session/login_guard.h"
 #include "bridge/session/upstream_backoff.h"
 #include "store/cache_writer.h"
 
@@ -44,6 +45,7 @@ struct SessionServices {
     health::Metrics* metrics = nullptr;     // owned by the daemon, outlives sessions
     store::CacheWriter* cache = nullptr;    // owned by the daemon; null: no metadata cache
     UpstreamBackoff* backoff = nullptr;     // owned by the daemon; null: no backoff
+    LoginGuard* guard = nullptr;            // owned by the daemon; null: no guessing limits
     oauth::SecretCache* secrets = nullptr;  // owned by the daemon: upstream passwords, off the loop
     LoginObserver on_login;
     ProxyObserver on_proxy;
@@ -56,6 +58,9 @@ struct SessionServices {
     }
     std::chrono::seconds idle_timeout() const {
         return std::chrono::seconds(config->daemon.idle_timeout);
+    }
+    std::chrono::seconds prelogin_timeout() const {
+        return std::chrono::seconds(config->daemon.prelogin_timeout);
     }
 };
 

@@ -126,7 +126,7 @@ void SmtpSession::arm_preauth_timer() {
                 self->close_client(
                     smtp::reply(421, "4.4.2", "mailbridge: idle too long before login"));
         },
-        static_cast<uint64_t>(services_->idle_timeout().count()) * 1000, 0);
+        static_cast<uint64_t>(services_->prelogin_timeout().count()) * 1000, 0);
 }
 
 void SmtpSession::reply(std::string bytes) {
@@ -388,6 +388,11 @@ void SmtpSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
         reply(smtp::reply(454, "4.7.0", failure.message));
     else
         reply(smtp::reply(535, "5.7.8", failure.message));
+    if (failure.close_connection) {
+        close_client(
+            smtp::reply(421, "4.7.0", "mailbridge: too many failed logins on this connection"));
+        return;
+    }
     state_ = State::command;
     update_reading();
     process_input();

@@ -44,6 +44,8 @@ class UpstreamClient {
     virtual void prepare(PreparedHandler done) = 0;
     virtual bool ready() const = 0;
     virtual bool preparing() const = 0;
+    // The account's `sasl` setting, for a connection prepared before the account was known.
+    virtual void use_sasl(config::SaslMechanism setting) = 0;
     // Requires ready(). After a refusal the connection stays usable for another try.
     virtual void authenticate(const std::string& user, const Secret& token, AuthHandler done) = 0;
     // [[account]] auth = "password": SASL PLAIN, or the protocol's own login where the server

@@ -8,17 +8,26 @@
 namespace mb::session {
 using health::LoginResult;
 
+namespace {
+// Failed logins a connection may make; the last one's answer is followed by the goodbye.
+constexpr int kMaxFailedLoginsPerConnection = 3;
+}  // namespace
+
 UpstreamLogin::~UpstreamLogin() = default;
 
 UpstreamLogin::UpstreamLogin(std::shared_ptr<const SessionServices> services, std::string peer,
                              UpstreamFactory factory)
-    : services_(std::move(services)), peer_(std::move(peer)), factory_(std::move(factory)) {}
+    : services_(std::move(services)),
+      peer_(std::move(peer)),
+      address_(LoginGuard::address_of(peer_)),
+      factory_(std::move(factory)) {}
 
 void UpstreamLogin::cancel() {
     done_ = nullptr;
     token_wait_.cancel();
     password_check_.reset();
     upstream_.reset();
+    early_dial_.reset();
 }
 
 void UpstreamLogin::prepare() {
@@ -26,6 +35,15 @@ void UpstreamLogin::prepare() {
     if (services_->backoff &&
         services_->backoff->upstream_blocked(upstream_name(), std::chrono::steady_clock::now()))
         return;
+    // Unauthenticated clients may not turn into a flood of upstream handshakes: past the caps
+    // (or after wrong passwords from this address) the upstream is dialled after the password.
+    if (services_->guard) {
+        early_dial_ = services_->guard->early_dial(address_, std::chrono::steady_clock::now());
+        if (!early_dial_) {
+            services_->metrics->login_refusal(services_->server->name, "early_dial_capped");
+            return;
+        }
+    }
     ensure_upstream();
 }
 
@@ -42,9 +60,21 @@ void UpstreamLogin::login(std::string user, Secret password, Done done) {
     upstream_password_.reset();
     ++attempt_;
     started_ = std::chrono::steady_clock::now();
+    if (services_->guard) {
+        if (auto refusal = services_->guard->blocked(address_, user_, started_)) {
+            const auto seconds = (refusal->remaining.count() + 999) / 1000;
+            services_->metrics->login_refusal(
+                services_->server->name, refusal->by_address ? "blocked_address" : "blocked_login");
+            fail_locally("too many failed logins " +
+                             (refusal->by_address ? "from " + address_ : "for " + user_) +
+                             "; try again in " + std::to_string(seconds) + " s",
+                         true);
+            return;
+        }
+    }
     account_ = services_->directory->find(user_);
     if (!account_) {
-        fail(LoginResult::local_rejected, false, "no [[account]] matches login " + user_);
+        fail_locally("no [[account]] matches login " + user_, false);
         return;
     }
     password_check_ = services_->passwords->check(
@@ -56,14 +86,18 @@ void UpstreamLogin::on_password_checked(Result<bool> verdict) {
     password_check_.reset();
     password_ = Secret();
     if (!verdict) {
-        fail(LoginResult::local_rejected, true, account_->name + ": " + verdict.error().message);
+        fail(LoginResult::local_rejected, true,
+             account_->name +
+                 ": the local password cannot be checked now (the bridge's log says "
+                 "why)",
+             {}, verdict.error().message);
         return;
     }
     if (!*verdict) {
-        fail(LoginResult::local_rejected, false,
-             account_->name + ": wrong local password for " + user_);
+        fail_locally(account_->name + ": wrong local password for " + user_, false);
         return;
     }
+    if (services_->guard) services_->guard->succeeded(user_);
     if (services_->backoff) {
         if (auto blocked = services_->backoff->blocked(account_->name, upstream_name(),
                                                        std::chrono::steady_clock::now())) {
@@ -103,8 +137,8 @@ void UpstreamLogin::resolve_upstream_password() {
             if (alive.expired() || !done_ || attempt != attempt_) return;
             if (!password) {
                 fail(LoginResult::token_unavailable, true,
-                     account_->name +
-                         ": cannot read upstream_password: " + password.error().message);
+                     account_->name + ": cannot read upstream_password (the bridge's log says why)",
+                     {}, password.error().message);
                 return;
             }
             upstream_password_ = *password;
@@ -196,6 +230,8 @@ void UpstreamLogin::authenticate() {
             });
         return;
     }
+    // The connection may have been dialled before the login named its account.
+    upstream_->use_sasl(account_->sasl);
     upstream_->authenticate(AccountDirectory::upstream_identity(*account_, user_), token_->value,
                             [this](Result<std::string> answer, const UpstreamError& error) {
                                 on_upstream_auth(std::move(answer), error);
@@ -231,9 +267,22 @@ void UpstreamLogin::on_upstream_auth(Result<std::string> answer, const UpstreamE
     fail(LoginResult::upstream_unreachable, true, account_->name + ": " + error.message);
 }
 
+void UpstreamLogin::fail_locally(std::string message, bool blocked) {
+    if (services_->guard && !blocked)
+        services_->guard->failed(address_, user_, std::chrono::steady_clock::now());
+    // No upstream work for a client that has not proven who it is.
+    upstream_.reset();
+    early_dial_.reset();
+    fail(LoginResult::local_rejected, false, std::move(message));
+}
+
 void UpstreamLogin::fail(LoginResult result, bool temporary, std::string message,
-                         std::string upstream_code) {
-    spdlog::warn("{} {} login {} failed: {}", services_->server->name, peer_, user_, message);
+                         std::string upstream_code, std::string log_detail) {
+    if (log_detail.empty())
+        spdlog::warn("{} {} login {} failed: {}", services_->server->name, peer_, user_, message);
+    else
+        spdlog::warn("{} {} login {} failed: {}: {}", services_->server->name, peer_, user_,
+                     message, log_detail);
     const bool struggling =
         result == LoginResult::upstream_unreachable ||
         (result == LoginResult::upstream_rejected && is_throttling_answer(upstream_code, message));
@@ -256,7 +305,12 @@ void UpstreamLogin::fail(LoginResult result, bool temporary, std::string message
     if (upstream_ && !upstream_->ready() && !upstream_->preparing()) upstream_.reset();
     token_.reset();
     upstream_password_.reset();
-    LoginFailure failure{result, temporary, std::move(upstream_code), std::move(message)};
+    LoginFailure failure{result, temporary, false, std::move(upstream_code), std::move(message)};
+    if (result == LoginResult::local_rejected && !temporary &&
+        ++local_failures_ >= kMaxFailedLoginsPerConnection) {
+        failure.close_connection = true;
+        services_->metrics->login_refusal(services_->server->name, "connection_closed");
+    }
     auto done = std::move(done_);
     done_ = nullptr;
     if (!done) return;
@@ -280,6 +334,7 @@ void UpstreamLogin::succeed(std::string answer) {
     success.leftover = upstream_->take_leftover();
     success.upstream = upstream_->take_stream();
     upstream_.reset();
+    early_dial_.reset();
     upstream_password_.reset();
     auto done = std::move(done_);
     done_ = nullptr;

@@ -30,9 +30,10 @@ struct LoginSuccess {
 
 struct LoginFailure {
     health::LoginResult result = health::LoginResult::local_rejected;
-    bool temporary = false;     // worth retrying later (token endpoint, network, upstream down)
-    std::string upstream_code;  // the upstream's response code on a refusal, if any
-    std::string message;        // "alice: upstream rejected the OAuth2 token (…)"
+    bool temporary = false;         // worth retrying later (token endpoint, network, upstream down)
+    bool close_connection = false;  // too many failed logins on this connection: say goodbye
+    std::string upstream_code;      // the upstream's response code on a refusal, if any
+    std::string message;            // "alice: upstream rejected the OAuth2 token (…)"
 };
 
 class UpstreamLogin {
@@ -72,13 +73,19 @@ class UpstreamLogin {
     void record_proxy(const std::optional<UpstreamError>& error);
     void authenticate();
     void on_upstream_auth(Result<std::string> answer, const UpstreamError& error);
+    // `message` reaches the client and the log; `log_detail` (file paths, command output) only
+    // the log.
     void fail(health::LoginResult result, bool temporary, std::string message,
-              std::string upstream_code = {});
+              std::string upstream_code = {}, std::string log_detail = {});
+    // A local refusal (unknown login, wrong password, blocked): counted for this connection and,
+    // unless `blocked`, by the LoginGuard.
+    void fail_locally(std::string message, bool blocked);
     void succeed(std::string answer);
     std::string upstream_name() const;  // "host:port" of the listener's upstream
 
     std::shared_ptr<const SessionServices> services_;
     std::string peer_;
+    std::string address_;  // peer_ without its port: what the LoginGuard counts
     UpstreamFactory factory_;
     std::unique_ptr<UpstreamClient> upstream_;
     const config::AccountSettings* account_ = nullptr;
@@ -90,6 +97,8 @@ class UpstreamLogin {
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool retried_ = false;
     bool backing_off_ = false;
+    int local_failures_ = 0;                                // on this connection
+    std::unique_ptr<LoginGuard::DialTicket> early_dial_;    // the early upstream's place in the cap
     std::optional<UpstreamError> early_error_;              // the pre-login dial failed …
     std::chrono::steady_clock::time_point early_error_at_;  // … at this time  // the failure being
                                                             // reported is the backoff's own refusal

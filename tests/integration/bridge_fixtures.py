@@ -59,8 +59,9 @@ token_endpoint = "{token_endpoint or rig.oauth.token_endpoint}"
 
 
 def daemon_block(health_port, log_level=3, connect_timeout=10, idle_timeout=1800,
-                 upstream_backoff_max=0):
-    """Backoff is off unless asked for: most tests repeat failing logins on purpose."""
+                 upstream_backoff_max=0, daemon_extra="", failed_login_block_max=0):
+    """Backoff and the blocks after wrong local passwords are off unless asked for: most tests
+    repeat failing logins on purpose. daemon_extra: more [daemon] lines."""
     return f"""
 [daemon]
 state_dir = "state"
@@ -69,6 +70,8 @@ health_listen = "127.0.0.1:{health_port}"
 connect_timeout = {connect_timeout}
 idle_timeout = {idle_timeout}
 upstream_backoff_max = {upstream_backoff_max}
+failed_login_block_max = {failed_login_block_max}
+{daemon_extra}
 """
 
 
@@ -77,14 +80,15 @@ class BridgeDaemon:
     listener's local port. Start with BridgeDaemon.start(); always .stop()."""
 
     def __init__(self, directory, servers, accounts, log_level=3, connect_timeout=10,
-                 idle_timeout=1800, upstream_backoff_max=0, protocols=None):
+                 idle_timeout=1800, upstream_backoff_max=0, protocols=None, daemon_extra="",
+                 failed_login_block_max=0):
         """servers: [(name, upstream_port, upstream_tls, ca_file[, upstream_host])];
         accounts: config text of [[account]] blocks; protocols: {name: "pop3"|"smtp"} for
         listeners that are not IMAP."""
         self.health_port = free_port()
         self.port = {}
         text = daemon_block(self.health_port, log_level, connect_timeout, idle_timeout,
-                            upstream_backoff_max)
+                            upstream_backoff_max, daemon_extra, failed_login_block_max)
         for entry in servers:
             name, upstream_port, tls, ca = entry[:4]
             host = entry[4] if len(entry) > 4 else "127.0.0.1"

@@ -147,6 +147,7 @@ TEST(ConfigLoader, FullFileArrivesInTheStructs) {
     EXPECT_EQ(config.daemon.token_key.kind, SecretSource::Kind::env);
     EXPECT_EQ(config.daemon.token_key.env_name, "MB_CONFIG_TEST_TOKEN_KEY");
     EXPECT_EQ(config.daemon.prelogin_timeout, 30);
+    EXPECT_EQ(config.daemon.failed_login_block_max, 120);
     EXPECT_EQ(config.daemon.admin_token.kind, SecretSource::Kind::env);
 
     ASSERT_EQ(config.servers.size(), 3u);
