@@ -19,6 +19,7 @@
 #include "bridge/daemon/authorization_pages.h"
 #include "bridge/daemon/cache_service.h"
 #include "bridge/daemon/config_reloader.h"
+#include "bridge/daemon/exposure_warnings.h"
 #include "bridge/daemon/server_listener.h"
 #include "bridge/daemon/systemd_notifier.h"
 #include "bridge/daemon/upstream_route.h"
@@ -136,6 +137,7 @@ class Daemon {
             });
         auth_pages_ =
             std::make_unique<AuthorizationPages>([this] { return config_; }, *authorizations_);
+        for (const auto& warning : exposure_warnings(*config_)) spdlog::warn("{}", warning);
         auto started = start_health();
         if (started) started = start_listeners();
         if (!started) {
@@ -244,6 +246,8 @@ class Daemon {
         // A file, env or command local password may have been rotated: verdicts remembered for
         // the old one must not outlive the reload.
         passwords_->forget_verdicts();
+        for (const auto& warning : exposure_warnings(*next, config_.get()))
+            spdlog::warn("reload: {}", warning);
         if (next->daemon.log_level != config_->daemon.log_level) {
             log::set_level(next->daemon.log_level);
             spdlog::info("log level is now {}", next->daemon.log_level);

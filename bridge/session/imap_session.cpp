@@ -33,6 +33,17 @@ std::unique_ptr<UpstreamClient> make_imap_upstream(const SessionServices& servic
         account ? account->sasl : config::SaslMechanism::auto_select);
 }
 
+// On a STARTTLS listener, until TLS is up: STARTTLS and LOGINDISABLED, no credentials taken.
+imap::PreAuthOffer pre_auth_offer(bool can_start_tls) {
+    return {.starttls = can_start_tls, .login = !can_start_tls};
+}
+
+std::string privacy_required(std::string_view tag, std::string_view command) {
+    return imap::tagged_response(
+        std::string(tag), ResponseStatus::No, "PRIVACYREQUIRED",
+        std::string(command) + " is disabled before TLS on this listener; issue STARTTLS first");
+}
+
 }  // namespace
 
 ImapSession::ImapSession(std::shared_ptr<const SessionServices> services,
@@ -46,7 +57,7 @@ ImapSession::ImapSession(std::shared_ptr<const SessionServices> services,
                .max_literal = protocol::limits::kMaxPreAuthLiteral}) {}
 
 std::string ImapSession::greeting() {
-    return imap::greeting_response(imap::pre_auth_capabilities(can_start_tls()),
+    return imap::greeting_response(imap::pre_auth_capabilities(pre_auth_offer(can_start_tls())),
                                    "mailbridge ready");
 }
 
@@ -123,7 +134,8 @@ void ImapSession::dispatch(std::string_view text) {
     bool can_starttls = can_start_tls();
     switch (command.kind) {
         case imap::CommandKind::Capability:
-            reply(imap::capability_response(imap::pre_auth_capabilities(can_starttls)));
+            reply(imap::capability_response(
+                imap::pre_auth_capabilities(pre_auth_offer(can_starttls))));
             reply(
                 imap::tagged_response(command.tag, ResponseStatus::Ok, "", "CAPABILITY completed"));
             return;
@@ -153,11 +165,19 @@ void ImapSession::dispatch(std::string_view text) {
                             [this] { state_ = State::not_authenticated; });
             return;
         case imap::CommandKind::Login: {
+            if (can_starttls) {
+                reply(privacy_required(command.tag, "LOGIN"));
+                return;
+            }
             auto& args = std::get<imap::LoginArguments>(command.arguments);
             begin_login(command.tag, std::move(args.user), std::move(args.password));
             return;
         }
         case imap::CommandKind::Authenticate: {
+            if (can_starttls) {
+                reply(privacy_required(command.tag, "AUTHENTICATE"));
+                return;
+            }
             auto& args = std::get<imap::AuthenticateArguments>(command.arguments);
             if (args.mechanism != "PLAIN") {
                 reply(imap::tagged_response(command.tag, ResponseStatus::No, "",

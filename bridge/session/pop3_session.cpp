@@ -22,6 +22,12 @@ std::unique_ptr<UpstreamClient> make_pop3_upstream(const SessionServices& servic
         account ? account->sasl : config::SaslMechanism::auto_select);
 }
 
+std::string stls_required(std::string_view command) {
+    return pop3::err_response(
+        ResponseCode::Auth,
+        std::string(command) + " is disabled before TLS on this listener; issue STLS first");
+}
+
 }  // namespace
 
 Pop3Session::Pop3Session(std::shared_ptr<const SessionServices> services,
@@ -82,9 +88,12 @@ void Pop3Session::dispatch(std::string_view line) {
         return;
     }
     auto& command = std::get<pop3::Command>(parsed);
+    // On a STARTTLS listener, until TLS is up, no credentials are taken (USER, PASS, AUTH).
+    const bool login_needs_tls = can_start_tls();
     switch (command.kind) {
         case pop3::CommandKind::Capa:
-            reply(pop3::capa_response(pop3::pre_auth_capabilities(can_start_tls())));
+            reply(pop3::capa_response(
+                pop3::pre_auth_capabilities({.stls = login_needs_tls, .login = !login_needs_tls})));
             return;
         case pop3::CommandKind::Noop:
             reply(pop3::ok_response(""));
@@ -103,10 +112,18 @@ void Pop3Session::dispatch(std::string_view line) {
                             [this] { state_ = State::authorization; });
             return;
         case pop3::CommandKind::User:
+            if (login_needs_tls) {
+                reply(stls_required("USER"));
+                return;
+            }
             user_ = std::get<std::string>(command.arguments);
             reply(pop3::ok_response("send PASS"));
             return;
         case pop3::CommandKind::Pass: {
+            if (login_needs_tls) {
+                reply(stls_required("PASS"));
+                return;
+            }
             if (!user_) {
                 reply(pop3::err_response(ResponseCode::None, "send USER first"));
                 return;
@@ -117,6 +134,10 @@ void Pop3Session::dispatch(std::string_view line) {
             return;
         }
         case pop3::CommandKind::Auth: {
+            if (login_needs_tls) {
+                reply(stls_required("AUTH"));
+                return;
+            }
             auto& args = std::get<pop3::AuthArguments>(command.arguments);
             if (args.mechanism.empty()) {
                 reply(pop3::auth_mechanisms_response());

@@ -222,7 +222,9 @@ std::string SmtpSession::ehlo_answer() const {
         offered.pipelining = true;
         offered.enhanced_status_codes = true;
     }
-    return smtp::ehlo_reply(domain_, {.starttls = can_starttls(), .auth = true}, offered);
+    // On a STARTTLS listener, until TLS is up, AUTH is neither offered nor taken.
+    return smtp::ehlo_reply(domain_, {.starttls = can_starttls(), .auth = !can_starttls()},
+                            offered);
 }
 
 void SmtpSession::dispatch(std::string_view line) {
@@ -258,6 +260,10 @@ void SmtpSession::dispatch(std::string_view line) {
             start_local_tls();
             return;
         case CommandKind::Auth:
+            if (can_starttls()) {
+                reply(smtp::reply(530, "5.7.0", "Must issue a STARTTLS command first"));
+                return;
+            }
             on_auth_command(std::get<smtp::AuthArguments>(command.arguments));
             return;
         case CommandKind::Mail:

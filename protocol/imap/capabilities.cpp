@@ -6,10 +6,14 @@
 
 namespace mb::protocol::imap {
 
-std::vector<std::string_view> pre_auth_capabilities(bool offer_starttls) {
+std::vector<std::string_view> pre_auth_capabilities(PreAuthOffer offer) {
     std::vector<std::string_view> out{"IMAP4rev1"};
-    if (offer_starttls) out.push_back("STARTTLS");
-    out.insert(out.end(), {"AUTH=PLAIN", "SASL-IR", "LITERAL+", "ID"});
+    if (offer.starttls) out.push_back("STARTTLS");
+    if (offer.login)
+        out.insert(out.end(), {"AUTH=PLAIN", "SASL-IR"});
+    else
+        out.push_back("LOGINDISABLED");
+    out.insert(out.end(), {"LITERAL+", "ID"});
     return out;
 }
 

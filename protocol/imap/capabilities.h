@@ -11,10 +11,16 @@
 
 namespace mb::protocol::imap {
 
-// What the bridge advertises before login: IMAP4rev1 [STARTTLS] AUTH=PLAIN SASL-IR LITERAL+ ID.
-// STARTTLS only while the local connection can still be upgraded; never LOGINDISABLED (legacy
-// clients on localhost must be able to log in without TLS).
-std::vector<std::string_view> pre_auth_capabilities(bool offer_starttls);
+struct PreAuthOffer {
+    bool starttls = false;  // the local connection can still be upgraded
+    bool login = true;      // credentials are taken now (false on a STARTTLS listener before TLS)
+};
+
+// What the bridge advertises before login: IMAP4rev1 [STARTTLS] AUTH=PLAIN SASL-IR LITERAL+ ID
+// while login is offered; IMAP4rev1 [STARTTLS] LOGINDISABLED LITERAL+ ID while it is not (RFC 9051
+// 6.2.3: a STARTTLS listener takes no credentials before TLS). Plain and implicit-TLS listeners
+// always offer login: legacy clients on localhost must be able to log in without TLS.
+std::vector<std::string_view> pre_auth_capabilities(PreAuthOffer offer);
 
 // False for capabilities the bridge strips after login:
 //   AUTH=*, SASL-IR, LOGINDISABLED, STARTTLS   login is over; the client must not try again

@@ -51,9 +51,11 @@ std::string multiline_response(std::string_view status_text,
     return out;
 }
 
-std::vector<std::string_view> pre_auth_capabilities(bool offer_stls) {
-    std::vector<std::string_view> out{"USER", "SASL PLAIN", "RESP-CODES", "AUTH-RESP-CODE"};
-    if (offer_stls) out.push_back("STLS");
+std::vector<std::string_view> pre_auth_capabilities(PreAuthOffer offer) {
+    std::vector<std::string_view> out;
+    if (offer.login) out.insert(out.end(), {"USER", "SASL PLAIN"});
+    out.insert(out.end(), {"RESP-CODES", "AUTH-RESP-CODE"});
+    if (offer.stls) out.push_back("STLS");
     return out;
 }
 

@@ -31,9 +31,14 @@ std::string sasl_continuation(std::string_view payload_base64);
 std::string multiline_response(std::string_view status_text,
                                const std::vector<std::string_view>& lines);
 
-// What the bridge advertises before login: USER, SASL PLAIN, RESP-CODES, AUTH-RESP-CODE, and
-// STLS while the local connection can still be upgraded.
-std::vector<std::string_view> pre_auth_capabilities(bool offer_stls);
+struct PreAuthOffer {
+    bool stls = false;  // the local connection can still be upgraded
+    bool login = true;  // credentials are taken now (false on a STARTTLS listener before TLS)
+};
+
+// What the bridge advertises before login: USER and SASL PLAIN while login is offered, then
+// RESP-CODES, AUTH-RESP-CODE, and STLS while the local connection can still be upgraded.
+std::vector<std::string_view> pre_auth_capabilities(PreAuthOffer offer);
 
 // The CAPA answer for a capability list.
 std::string capa_response(const std::vector<std::string_view>& capabilities);

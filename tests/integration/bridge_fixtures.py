@@ -308,6 +308,8 @@ class FakeUpstream:
     """A loopback TCP server in a thread. mode:
     'silent'     accepts and never says anything;
     'no-starttls' greets with a capability list without STARTTLS and answers CAPABILITY likewise;
+    'pop3-no-stls', 'smtp-no-starttls' the same for POP3 (CAPA without STLS) and SMTP (EHLO
+                 without STARTTLS);
     'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY."""
 
     def __init__(self, mode, cert=None, key=None):
@@ -323,6 +325,7 @@ class FakeUpstream:
             self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.context.load_cert_chain(cert, key)
         self.connections = []
+        self.lines = []  # command lines the plain-text fakes received
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -357,6 +360,9 @@ class FakeUpstream:
             if self.mode == "silent":
                 self.stopped.wait(60)
                 return
+            if self.mode in _PLAIN_DIALOGUES:
+                self._answer_plain(conn, *_PLAIN_DIALOGUES[self.mode])
+                return
             if self.mode == "tls":
                 conn = self.context.wrap_socket(conn, server_side=True)
                 self.connections.append(conn)
@@ -380,6 +386,31 @@ class FakeUpstream:
                         conn.sendall(tag + b" NO fake upstream does nothing\r\n")
         except (OSError, ssl.SSLError):
             pass
+
+    def _answer_plain(self, conn, greeting, answers):
+        """Greet, then answer each command line by its first word (anything else: the '' entry)."""
+        conn.sendall(greeting)
+        buf = b""
+        while not self.stopped.is_set():
+            data = conn.recv(4096)
+            if not data:
+                return
+            buf += data
+            while b"\r\n" in buf:
+                line, _, buf = buf.partition(b"\r\n")
+                self.lines.append(line)
+                verb = line.split(b" ", 1)[0].upper()
+                conn.sendall(answers.get(verb, answers[b""]))
+
+
+# greeting, {command verb: answer} for the plain-text fake upstreams without TLS.
+_PLAIN_DIALOGUES = {
+    "pop3-no-stls": (b"+OK fake POP3 upstream without STLS\r\n",
+                     {b"CAPA": b"+OK\r\nUSER\r\nSASL PLAIN\r\n.\r\n", b"": b"-ERR nothing here\r\n"}),
+    "smtp-no-starttls": (b"220 fake ESMTP upstream without STARTTLS\r\n",
+                         {b"EHLO": b"250-fake\r\n250 AUTH PLAIN\r\n", b"QUIT": b"221 bye\r\n",
+                          b"": b"502 5.5.1 nothing here\r\n"}),
+}
 
 
 def closed_port():

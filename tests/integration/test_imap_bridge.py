@@ -310,6 +310,29 @@ def test_each_upstream_mode_logs_in_over_tls(rig, bridge, listener):
     assert re.search(r", TLS[,:]", lines[0]), lines[0]
 
 
+# ---- which SASL mechanism the bridge chose upstream (Dovecot offers OAUTHBEARER and XOAUTH2) ------------
+def dovecot_login_method(rig, port):
+    """Log in through the bridge on `port`; the method= of the one login line Dovecot wrote."""
+    since = rig.dovecot.log_size()
+    im = imaplib_login(port)
+    im.logout()
+    rig.dovecot.wait_log(r"imap-login: Info: Login: user=<alice@example\.com>", since=since)
+    lines = rig.dovecot.login_lines(since)
+    assert len(lines) == 1, lines
+    return re.search(r"method=([A-Z0-9-]+)", lines[0]).group(1)
+
+
+def test_sasl_auto_prefers_oauthbearer(rig, bridge):
+    assert dovecot_login_method(rig, bridge.port["imaps"]) == "OAUTHBEARER"
+
+
+def test_sasl_xoauth2_is_honoured_where_oauthbearer_is_offered(rig, tmp_path):
+    account = account_block(rig, "alice", ALICE) + 'sasl = "xoauth2"\n'
+    with BridgeDaemon(tmp_path, [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
+                      [account]) as daemon:
+        assert dovecot_login_method(rig, daemon.port["imaps"]) == "XOAUTH2"
+
+
 # ---- many sessions -------------------------------------------------------------------------------------
 def test_twenty_concurrent_sessions_fetch(rig, bridge):
     expected = {m.index: m.imap_bytes() for m in rig.seeded}

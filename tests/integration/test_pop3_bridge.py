@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, account_block, closed_port, daemon_block
+from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, FakeUpstream, account_block, closed_port,
+                             daemon_block)
 from mailbridge_process import MailbridgeProcess, free_port
 from rig import clients, seeder
 
@@ -182,6 +183,27 @@ def test_failures_are_clear_and_the_daemon_keeps_serving(rig, tmp_path):
         assert p.pass_(LOCAL_PASSWORD).startswith(b"+OK")
         p.quit()
     finally:
+        assert bridge.stop() == 0
+
+
+def test_upstream_without_stls_is_refused(rig, tmp_path):
+    """upstream_tls = "starttls" and the upstream's CAPA has no STLS: no credentials go out in clear."""
+    fake = FakeUpstream("pop3-no-stls").start()
+    health, port = free_port(), free_port()
+    bridge = MailbridgeProcess(tmp_path, daemon_block(health) + pop3_server(
+        "nostls", port, fake.port, "starttls", rig.pki.ca_cert) + account_block(rig, "alice", ALICE))
+    bridge.start(health_url=f"http://127.0.0.1:{health}/healthz")
+    try:
+        p = poplib.POP3("127.0.0.1", port, timeout=TIMEOUT)
+        p.user(ALICE)
+        with pytest.raises(poplib.error_proto,
+                           match=r"-ERR \[SYS/TEMP\] alice: .*does not offer STLS; refusing to send "
+                                 r"credentials in clear"):
+            p.pass_(LOCAL_PASSWORD)
+        p.quit()
+        assert fake.lines and not [l for l in fake.lines if l.upper().startswith((b"USER", b"PASS", b"AUTH"))]
+    finally:
+        fake.stop()
         assert bridge.stop() == 0
 
 

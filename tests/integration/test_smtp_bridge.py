@@ -19,7 +19,8 @@ import uuid
 import pytest
 
 from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, SANITIZED, TIMEOUT, BridgeDaemon,
-                             account_block, closed_port, daemon_block, plain_ir, server_block)
+                             FakeUpstream, account_block, closed_port, daemon_block, plain_ir,
+                             server_block)
 from mailbridge_process import MailbridgeProcess, free_port
 from rig import clients
 
@@ -411,6 +412,24 @@ def test_token_refused_upstream_is_535(bridge):
         code, lines = s.reply()
         assert code == 535, lines
         assert lines[0].startswith("535 5.7.8 mismatch: upstream rejected the OAuth2 token"), lines
+
+
+def test_upstream_without_starttls_is_refused(rig, tmp_path):
+    """upstream_tls = "starttls" and the upstream's EHLO has no STARTTLS: no credentials go out."""
+    fake = FakeUpstream("smtp-no-starttls").start()
+    daemon = SmtpBridgeDaemon(tmp_path, [("nostarttls", fake.port, "starttls", rig.pki.ca_cert)],
+                              [account_block(rig, "alice", ALICE)])
+    try:
+        daemon.start()
+        with greeted(daemon.port["nostarttls"]) as s:
+            s.send(f"AUTH PLAIN {plain_ir(ALICE, LOCAL_PASSWORD)}\r\n")
+            code, lines = s.reply()
+            assert code == 454 and lines[0].startswith("454 4.7.0 alice: "), lines
+            assert "does not offer STARTTLS; refusing to send credentials in clear" in lines[0], lines
+        assert fake.lines and not [l for l in fake.lines if l.upper().startswith(b"AUTH")], fake.lines
+    finally:
+        fake.stop()
+        daemon.stop()
 
 
 # ---- the upstream dies during a transaction --------------------------------------------------------

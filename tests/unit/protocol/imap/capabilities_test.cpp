@@ -9,10 +9,16 @@ namespace {
 using Caps = std::vector<std::string_view>;
 
 TEST(ImapCapabilities, PreAuthList) {
-    EXPECT_EQ(pre_auth_capabilities(false),
+    EXPECT_EQ(pre_auth_capabilities({}),
               (Caps{"IMAP4rev1", "AUTH=PLAIN", "SASL-IR", "LITERAL+", "ID"}));
-    EXPECT_EQ(pre_auth_capabilities(true),
+    EXPECT_EQ(pre_auth_capabilities({.starttls = true}),
               (Caps{"IMAP4rev1", "STARTTLS", "AUTH=PLAIN", "SASL-IR", "LITERAL+", "ID"}));
+}
+
+TEST(ImapCapabilities, PreAuthListWithoutLoginSaysLoginDisabled) {
+    // A STARTTLS listener before TLS: no AUTH= and no SASL-IR, LOGINDISABLED instead.
+    EXPECT_EQ(pre_auth_capabilities({.starttls = true, .login = false}),
+              (Caps{"IMAP4rev1", "STARTTLS", "LOGINDISABLED", "LITERAL+", "ID"}));
 }
 
 TEST(ImapCapabilities, StripsLoginAndOpaqueStreamExtensions) {

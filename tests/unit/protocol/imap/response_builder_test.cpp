@@ -12,14 +12,14 @@ namespace mb::protocol::imap {
 namespace {
 
 TEST(ImapResponseBuilder, GreetingAndCapability) {
-    EXPECT_EQ(greeting_response(pre_auth_capabilities(false), "mailbridge ready"),
+    EXPECT_EQ(greeting_response(pre_auth_capabilities({}), "mailbridge ready"),
               "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ ID] mailbridge ready\r\n");
-    EXPECT_EQ(capability_response(pre_auth_capabilities(true)),
+    EXPECT_EQ(capability_response(pre_auth_capabilities({.starttls = true})),
               "* CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN SASL-IR LITERAL+ ID\r\n");
-    const std::string greeting = greeting_response(pre_auth_capabilities(true), "hi");
+    const std::string greeting = greeting_response(pre_auth_capabilities({.starttls = true}), "hi");
     auto parsed = parse_response(greeting);
     ASSERT_TRUE(parsed);
-    EXPECT_EQ(parsed->capabilities, pre_auth_capabilities(true));
+    EXPECT_EQ(parsed->capabilities, pre_auth_capabilities({.starttls = true}));
     EXPECT_EQ(parsed->text, "hi");
 }
 

@@ -23,10 +23,13 @@ TEST(Pop3ResponseBuilder, StatusLines) {
 }
 
 TEST(Pop3ResponseBuilder, Lists) {
-    EXPECT_EQ(capa_response(pre_auth_capabilities(true)),
+    EXPECT_EQ(capa_response(pre_auth_capabilities({.stls = true})),
               "+OK Capability list follows\r\nUSER\r\nSASL PLAIN\r\nRESP-CODES\r\n"
               "AUTH-RESP-CODE\r\nSTLS\r\n.\r\n");
-    EXPECT_EQ(pre_auth_capabilities(false).size(), 4u);
+    EXPECT_EQ(pre_auth_capabilities({}).size(), 4u);
+    // A STARTTLS listener before TLS offers no login: neither USER nor SASL.
+    EXPECT_EQ(capa_response(pre_auth_capabilities({.stls = true, .login = false})),
+              "+OK Capability list follows\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nSTLS\r\n.\r\n");
     EXPECT_EQ(auth_mechanisms_response(), "+OK\r\nPLAIN\r\n.\r\n");
     EXPECT_EQ(multiline_response("x", {".hidden", "", "a"}), "+OK x\r\n..hidden\r\n\r\na\r\n.\r\n");
 }

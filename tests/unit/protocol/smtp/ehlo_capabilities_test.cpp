@@ -45,6 +45,13 @@ TEST(SmtpEhloCapabilities, LocalReplyBeforeLogin) {
               "250 AUTH PLAIN LOGIN\r\n");
 }
 
+TEST(SmtpEhloCapabilities, LocalReplyBeforeStartTlsOffersNoAuth) {
+    // A STARTTLS listener before TLS: STARTTLS is the last keyword and AUTH is not offered.
+    EhloCapabilities upstream = parse_ehlo_reply(reply_of({"up", "PIPELINING", "AUTH PLAIN"}));
+    EXPECT_EQ(ehlo_reply("b", {.starttls = true, .auth = false}, upstream),
+              "250-b\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+}
+
 TEST(SmtpEhloCapabilities, LocalReplyAfterLoginAndWithoutUpstream) {
     EXPECT_EQ(ehlo_reply("bridge.local", {false, false}, EhloCapabilities{}),
               "250 bridge.local\r\n");
