@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/net/tls_stream.h"
+#include "protocol/printable_text.h"
 
 namespace mb::session {
 
@@ -53,7 +54,7 @@ void ClientSession::reply(std::string bytes) {
     if (!client_) return;
     if (spdlog::should_log(spdlog::level::trace))
         spdlog::trace("{} {} S: {}", services_->server->name, peer_,
-                      std::string_view(bytes).substr(0, bytes.size() >= 2 ? bytes.size() - 2 : 0));
+                      protocol::printable_trace_line(bytes));
     client_->write(std::move(bytes));
 }
 

@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "protocol/printable_text.h"
+
 namespace mb::session {
 using health::LoginResult;
 
@@ -233,7 +235,8 @@ void UpstreamLogin::on_upstream_auth(Result<std::string> answer, const UpstreamE
 
 void UpstreamLogin::fail(LoginResult result, bool temporary, std::string message,
                          std::string upstream_code) {
-    spdlog::warn("{} {} login {} failed: {}", services_->server->name, peer_, user_, message);
+    spdlog::warn("{} {} login {} failed: {}", services_->server->name, peer_,
+                 protocol::printable(user_), protocol::printable(message));
     const bool struggling =
         result == LoginResult::upstream_unreachable ||
         (result == LoginResult::upstream_rejected && is_throttling_answer(upstream_code, message));
@@ -272,7 +275,8 @@ void UpstreamLogin::succeed(std::string answer) {
     services_->metrics->connect_latency(services_->server->name, seconds);
     if (services_->on_login) services_->on_login(account_->name, LoginResult::ok, "");
     spdlog::info("{} {} login {} (account {}) ok via {} in {:.1f} ms", services_->server->name,
-                 peer_, user_, account_->name, upstream_->auth_method(), seconds * 1000);
+                 peer_, protocol::printable(user_), account_->name, upstream_->auth_method(),
+                 seconds * 1000);
     LoginSuccess success;
     success.account = account_;
     success.login = user_;
