@@ -47,13 +47,13 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
 
 }  // namespace
 
-std::string printable(std::string_view text) {
+std::string printable(std::string_view text, Backslash backslash) {
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
         const auto c = static_cast<unsigned char>(text[i]);
         if (c < 0x80) {
-            if (c == '\\') {
+            if (c == '\\' && backslash == Backslash::escaped) {
                 out += "\\\\";
             } else if (c == '\r') {
                 out += "\\r";

@@ -11,7 +11,10 @@ namespace mb::protocol {
 // Valid UTF-8 outside the control ranges is kept as it is. Escaped: '\\' as "\\\\", CR, LF and
 // TAB as "\r" "\n" "\t", other C0 bytes and DEL as "\xNN", a C1 character (U+0080..U+009F) as
 // its two bytes "\xc2\xNN", and each byte of an invalid or truncated UTF-8 sequence as "\xNN".
-std::string printable(std::string_view text);
+// Backslash::kept leaves '\\' as it is: for text that an earlier printable() already escaped
+// (the status table shows /readyz texts), where escaping it again would double every escape.
+enum class Backslash { escaped, kept };
+std::string printable(std::string_view text, Backslash backslash = Backslash::escaped);
 
 // One protocol line for the trace: its CRLF (or LF) dropped, printable(), and cut at
 // limits::kMaxTraceLineLength with "... (N more bytes)".

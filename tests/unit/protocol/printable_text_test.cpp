@@ -29,6 +29,7 @@ TEST(PrintableText, C0AndDelAreEscaped) {
     EXPECT_EQ(printable("a\r\nb\tc"), "a\\r\\nb\\tc");
     EXPECT_EQ(printable("\0\x7f"s), "\\x00\\x7f");
     EXPECT_EQ(printable("back\\slash"), "back\\\\slash");  // so "\x1b" typed as text is unambiguous
+    EXPECT_EQ(printable("a\\x1b\x1b", Backslash::kept), "a\\x1b\\x1b");
 }
 
 TEST(PrintableText, C1CharactersAreEscaped) {

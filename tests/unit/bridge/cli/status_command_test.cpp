@@ -91,6 +91,9 @@ TEST(StatusCommand, TableShowsClientControlledTextEscaped) {
     EXPECT_EQ(table.find("\xc2\x9b"), std::string::npos) << table;
     EXPECT_NE(table.find("a\\x1b[31m\\n<3>forged\\xc2\\x9b\\x7f"), std::string::npos) << table;
     EXPECT_NE(table.find("wrong password for \\x1b]0;owned\\x07"), std::string::npos) << table;
+    readyz["accounts"][0]["login"] = "already\\x1b escaped";  // as the daemon sends it
+    EXPECT_NE(status_table(readyz, 1'000'000, "x").find("already\\x1b escaped "),
+              std::string::npos);
 }
 
 }  // namespace
