@@ -50,7 +50,8 @@ void ImapRelayTrace::client_event(const imap::StreamEvent& event) {
         case Kind::LiteralBody:
             client_literal_ += event.bytes.size();
             if (event.literal_complete) {
-                log_.client(RelayTraceLog::body_size(client_literal_));
+                // Not even a credential's length is shown.
+                log_.client(unit_masked_ ? "***" : RelayTraceLog::body_size(client_literal_));
                 client_literal_ = 0;
             }
             return;

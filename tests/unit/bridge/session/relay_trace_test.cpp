@@ -78,7 +78,7 @@ TEST_F(RelayTraceTest, ImapLinesLiteralSizesAndMaskedCredentials) {
                   "a4 AUTHENTICATE PLAIN\r\nAGFsaWNlAHNlY3JldA==\r\n");
     const std::string log = this->log();
     EXPECT_NE(raw_log().find("srv 127.0.0.1:5 C: a1 SELECT INBOX\n"), std::string::npos) << log;
-    EXPECT_NE(log.find("C: a2 LOGIN ***\nC: {4 bytes}\nC: ***\n"), std::string::npos) << log;
+    EXPECT_NE(log.find("C: a2 LOGIN ***\nC: ***\nC: ***\n"), std::string::npos) << log;
     EXPECT_NE(log.find("C: a3 APPEND INBOX {11+}\nC: {11 bytes}\n"), std::string::npos) << log;
     EXPECT_NE(log.find("C: a4 AUTHENTICATE PLAIN\nC: ***\n"), std::string::npos) << log;
     for (const char* secret : {"pass-word-1", "secret-body", "AGFsaWNl", "user"})
