@@ -109,7 +109,7 @@ void ClientSession::start_relay(LoginSuccess success, std::string to_client,
                                 std::string_view to_upstream, RelaySetup setup) {
     preauth_timer_.close();
     if (success.account) account_ = success.account->name;
-    client_->write(std::move(to_client));
+    reply(std::move(to_client));  // traced like every answer before it
     auto upstream = std::move(success.upstream);
     if (!to_upstream.empty()) upstream->write(to_upstream);
     std::string server = services_->server->name;

@@ -76,6 +76,14 @@ def append_marked_message(s, tag="A1"):
     return mark, len(message), int(re.search(rb"APPENDUID \d+ (\d+)", done).group(1))
 
 
+def expunge(s, uid):
+    """Removes a message this module appended: the rig's mailboxes are shared with other tests."""
+    s.command("D1", "SELECT INBOX")
+    s.command("D2", f"UID STORE {uid} +FLAGS.SILENT (\\Deleted)")
+    _, done = s.command("D3", f"UID EXPUNGE {uid}")
+    assert done.startswith(b"D3 OK"), done
+
+
 def test_imap_relay_is_traced_with_sizes_for_literals_and_no_secret(bridge):
     with imap_login(bridge.port["imaps"]) as s:
         mark, size, uid = append_marked_message(s)
@@ -83,12 +91,14 @@ def test_imap_relay_is_traced_with_sizes_for_literals_and_no_secret(bridge):
         assert done.startswith(b"S1 OK"), done
         untagged, done = s.command("F1", f"UID FETCH {uid} BODY.PEEK[]")
         assert done.startswith(b"F1 OK") and mark.encode() in untagged, done
+        expunge(s, uid)
         s.send("Z1 LOGOUT\r\n")
         s.read_until_tagged("Z1")
     wait_for(lambda: "C: Z1 LOGOUT" in bridge.log() and
              any(t.startswith("Z1 OK") for t in traced(bridge, "imaps", "S")), TIMEOUT,
              "the LOGOUT in the trace")
     client, server = traced(bridge, "imaps", "C"), traced(bridge, "imaps", "S")
+    assert any(t.startswith("L1 OK") for t in server)  # the login's answer, re-tagged
     assert f"A1 APPEND INBOX {{{size}}}" in client
     assert f"{{{size} bytes}}" in client  # the APPENDed literal, as its size
     assert "S1 SELECT INBOX" in client and f"F1 UID FETCH {uid} BODY.PEEK[]" in client
@@ -124,7 +134,7 @@ def test_imap_login_after_login_is_masked(bridge):
 
 def test_pop3_retr_is_traced_as_a_size(bridge):
     with imap_login(bridge.port["imaps"]) as s:
-        mark, _, _ = append_marked_message(s)
+        mark, _, uid = append_marked_message(s)
         s.command("Z1", "LOGOUT")
     p = poplib.POP3("127.0.0.1", bridge.port["pop3s"], timeout=TIMEOUT)
     try:
@@ -136,6 +146,8 @@ def test_pop3_retr_is_traced_as_a_size(bridge):
         p.quit()
     finally:
         p.close()
+        with imap_login(bridge.port["imaps"]) as s:
+            expunge(s, uid)
     wait_for(lambda: "C: QUIT" in bridge.log(), TIMEOUT, "the QUIT in the trace")
     client, server = traced(bridge, "pop3s", "C"), traced(bridge, "pop3s", "S")
     assert "STAT" in client and f"RETR {count}" in client, client
