@@ -7,6 +7,7 @@
 // when trace logging is on as the relay starts, so the relay pays nothing otherwise.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
