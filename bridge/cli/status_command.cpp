@@ -10,6 +10,7 @@
 #include "bridge/cli/exit_codes.h"
 #include "bridge/config/config_loader.h"
 #include "bridge/oauth/blocking_http.h"
+#include "protocol/printable_text.h"
 
 namespace mb::cli {
 
@@ -17,9 +18,14 @@ namespace {
 
 using Json = nlohmann::json;
 
+// Every cell is made printable: a login or an error text chosen by a client must not reach the
+// admin's terminal as escape sequences, whatever the daemon (perhaps another version) sent. The
+// daemon escapes those texts already, so backslashes stay as they are.
 std::string text_of(const Json& value, const std::string& absent = "-") {
     if (value.is_string())
-        return value.get<std::string>().empty() ? absent : value.get<std::string>();
+        return value.get<std::string>().empty()
+                   ? absent
+                   : protocol::printable(value.get<std::string>(), protocol::Backslash::kept);
     if (value.is_null()) return absent;
     return value.dump();
 }

@@ -3,11 +3,16 @@
 
 #include <algorithm>
 
+#include "protocol/printable_text.h"
+
 namespace mb::health {
 namespace {
 
+// Error texts can quote a client's login or a server's words: JSON escapes C0 controls but not
+// DEL or C1 (U+009B starts a terminal escape), so they are made printable first.
 nlohmann::ordered_json text_or_null(const std::string& text) {
-    return text.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(text);
+    return text.empty() ? nlohmann::ordered_json(nullptr)
+                        : nlohmann::ordered_json(protocol::printable(text));
 }
 
 template <typename T>
@@ -50,7 +55,7 @@ void to_json(nlohmann::ordered_json& out, const AccountState& account) {
     nlohmann::ordered_json result = nullptr;
     if (account.last_login_result) result = std::string(to_string(*account.last_login_result));
     out = nlohmann::ordered_json{{"name", account.name},
-                                 {"login", account.login},
+                                 {"login", protocol::printable(account.login)},
                                  {"token_state", std::string(to_string(account.token_state))},
                                  {"token_valid_until", optional_or_null(account.token_valid_until)},
                                  {"last_login_result", result},

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/net/tls_stream.h"
+#include "protocol/printable_text.h"
 
 namespace mb::session {
 
@@ -53,7 +54,7 @@ void ClientSession::reply(std::string bytes) {
     if (!client_) return;
     if (spdlog::should_log(spdlog::level::trace))
         spdlog::trace("{} {} S: {}", services_->server->name, peer_,
-                      std::string_view(bytes).substr(0, bytes.size() >= 2 ? bytes.size() - 2 : 0));
+                      protocol::printable_trace_line(bytes));
     client_->write(std::move(bytes));
 }
 
@@ -108,7 +109,7 @@ void ClientSession::start_relay(LoginSuccess success, std::string to_client,
                                 std::string_view to_upstream, RelaySetup setup) {
     preauth_timer_.close();
     if (success.account) account_ = success.account->name;
-    client_->write(std::move(to_client));
+    reply(std::move(to_client));  // traced like every answer before it
     auto upstream = std::move(success.upstream);
     if (!to_upstream.empty()) upstream->write(to_upstream);
     std::string server = services_->server->name;

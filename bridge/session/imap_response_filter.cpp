@@ -55,7 +55,8 @@ void ImapResponseFilter::operator()(std::string_view in, std::string& out) {
             return;
         }
         auto event = framer_.next(in);
-        if (observer_ && event.kind != imap::StreamEvent::Kind::NeedMore) observer_(event);
+        if (event.kind != imap::StreamEvent::Kind::NeedMore)
+            for (const auto& observer : observers_) observer(event);
         switch (event.kind) {
             case imap::StreamEvent::Kind::NeedMore:
                 return;

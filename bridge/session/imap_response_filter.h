@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bridge/session/relay.h"
 #include "protocol/imap/stream_framer.h"
@@ -30,15 +31,16 @@ class ImapResponseFilter {
     bool client_at_boundary() const { return client_at_boundary_ && !passthrough_; }
 
     // Hands every framing event (and a framing error) to `observer` too, before the client's
-    // bytes are written out: what the metadata cache needs, without framing the stream twice.
+    // bytes are written out: what the metadata cache and the protocol trace need, without
+    // framing the stream again. Observers see events in the order they were added.
     void observe(std::function<void(const protocol::imap::StreamEvent&)> observer) {
-        observer_ = std::move(observer);
+        observers_.push_back(std::move(observer));
     }
 
   private:
     protocol::imap::StreamFramer framer_;
     std::function<void()> on_bye_;
-    std::function<void(const protocol::imap::StreamEvent&)> observer_;
+    std::vector<std::function<void(const protocol::imap::StreamEvent&)>> observers_;
     bool passthrough_ = false;
     bool client_at_boundary_ = true;
 };

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/session/imap_cache_observer.h"
+#include "bridge/session/imap_relay_trace.h"
 #include "bridge/session/imap_response_filter.h"
 #include "bridge/session/imap_upstream.h"
 #include "bridge/session/upstream_settings.h"
@@ -13,6 +14,7 @@
 #include "protocol/imap/command_parser.h"
 #include "protocol/imap/response_builder.h"
 #include "protocol/limits.h"
+#include "protocol/printable_text.h"
 #include "protocol/sasl/plain.h"
 
 namespace mb::session {
@@ -130,7 +132,8 @@ void ImapSession::dispatch(std::string_view text) {
     }
     auto& command = std::get<imap::Command>(parsed);
     if (spdlog::should_log(spdlog::level::trace))
-        spdlog::trace("imap {} C: {} {}", peer(), command.tag, command.name);
+        spdlog::trace("imap {} C: {} {}", peer(), protocol::printable(command.tag),
+                      protocol::printable(command.name));
     bool can_starttls = can_start_tls();
     switch (command.kind) {
         case imap::CommandKind::Capability:
@@ -277,6 +280,16 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
         else
             out.append(in);
     };
+    if (relay_trace_enabled()) {
+        auto trace =
+            std::make_shared<ImapRelayTrace>(RelayTraceLog(services().server->name, peer()));
+        trace->client_bytes(pipelined);
+        responses->observe(
+            [trace](const imap::StreamEvent& event) { trace->upstream_event(event); });
+        setup.client_filter =
+            observed_filter(std::move(setup.client_filter),
+                            [trace](std::string_view bytes) { trace->client_bytes(bytes); });
+    }
     setup.on_client_closed = [this, boundary] {
         if (upstream_said_bye_ || !boundary->at_boundary()) return std::string();
         return std::string("mbye LOGOUT\r\n");

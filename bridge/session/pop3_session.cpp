@@ -2,6 +2,7 @@
 #include "bridge/session/pop3_session.h"
 
 #include "bridge/session/pop3_relay_filters.h"
+#include "bridge/session/pop3_relay_trace.h"
 #include "bridge/session/pop3_upstream.h"
 #include "bridge/session/upstream_settings.h"
 #include "protocol/pop3/command_parser.h"
@@ -210,6 +211,17 @@ void Pop3Session::on_login(std::optional<LoginSuccess> success, const LoginFailu
     RelaySetup setup;
     setup.client_filter = std::move(from_client);
     setup.upstream_filter = std::move(from_upstream);
+    if (relay_trace_enabled()) {
+        auto trace =
+            std::make_shared<Pop3RelayTrace>(RelayTraceLog(services().server->name, peer()));
+        trace->client_bytes(pipelined);
+        setup.client_filter =
+            observed_filter(std::move(setup.client_filter),
+                            [trace](std::string_view bytes) { trace->client_bytes(bytes); });
+        setup.upstream_filter =
+            observed_filter(std::move(setup.upstream_filter),
+                            [trace](std::string_view bytes) { trace->upstream_bytes(bytes); });
+    }
     setup.on_upstream_closed = [this, filters](const net::CloseReason& reason) {
         if (filters->client_quit()) return std::string();
         return goodbye("the upstream server closed the connection" +

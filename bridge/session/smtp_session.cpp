@@ -5,8 +5,10 @@
 #include <spdlog/spdlog.h>
 
 #include "bridge/net/tls_stream.h"
+#include "bridge/session/smtp_relay_trace.h"
 #include "bridge/session/smtp_upstream.h"
 #include "bridge/session/upstream_settings.h"
+#include "protocol/printable_text.h"
 #include "protocol/sasl/login.h"
 #include "protocol/sasl/plain.h"
 #include "protocol/smtp/command_parser.h"
@@ -30,11 +32,6 @@ std::string host_name() {
     std::size_t size = sizeof(name);
     if (uv_os_gethostname(name, &size) != 0 || size == 0) return "localhost";
     return std::string(name, size);
-}
-
-std::string without_crlf(std::string_view text) {
-    while (!text.empty() && (text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
-    return std::string(text);
 }
 
 }  // namespace
@@ -131,7 +128,8 @@ void SmtpSession::arm_preauth_timer() {
 
 void SmtpSession::reply(std::string bytes) {
     if (spdlog::should_log(spdlog::level::trace))
-        spdlog::trace("smtp {} S: {}", client_->peer_address(), without_crlf(bytes));
+        spdlog::trace("smtp {} S: {}", client_->peer_address(),
+                      protocol::printable_trace_line(bytes));
     client_->write(std::move(bytes));
     if (!backlog_paused_ && client_->queued_bytes() > kMaxPreLoginBacklog) {
         backlog_paused_ = true;
@@ -235,7 +233,7 @@ void SmtpSession::dispatch(std::string_view line) {
     }
     auto& command = std::get<smtp::Command>(parsed);
     if (spdlog::should_log(spdlog::level::trace))
-        spdlog::trace("smtp {} C: {}", client_->peer_address(), command.name);
+        spdlog::trace("smtp {} C: {}", client_->peer_address(), protocol::printable(command.name));
     switch (command.kind) {
         case CommandKind::Ehlo:
             if (upstream_offer_ == UpstreamOffer::unknown) {
@@ -425,6 +423,12 @@ void SmtpSession::start_relay(LoginSuccess success) {
                 },
         },
         SmtpRelayFilter::Options{.domain = domain_});
+    std::shared_ptr<SmtpRelayTrace> trace;
+    if (relay_trace_enabled()) {
+        trace = std::make_shared<SmtpRelayTrace>(
+            RelayTraceLog(services_->server->name, client_->peer_address()));
+        trace->client_bytes(input_);
+    }
     if (!input_.empty()) {  // commands pipelined after AUTH
         std::string out;
         filter_->from_client(input_, out);
@@ -459,6 +463,14 @@ void SmtpSession::start_relay(LoginSuccess success) {
             .on_finished = [this] { finish(); },
         });
     auto [from_client, from_upstream] = SmtpRelayFilter::make(filter_);
+    if (trace) {
+        from_client = observed_filter(std::move(from_client), [trace](std::string_view bytes) {
+            trace->client_bytes(bytes);
+        });
+        from_upstream = observed_filter(std::move(from_upstream), [trace](std::string_view bytes) {
+            trace->upstream_bytes(bytes);
+        });
+    }
     relay_->set_filter(Relay::Side::client, std::move(from_client));
     relay_->set_filter(Relay::Side::upstream, std::move(from_upstream));
     relay_->start(success.leftover);

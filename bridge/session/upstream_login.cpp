@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "protocol/printable_text.h"
+
 namespace mb::session {
 using health::LoginResult;
 
@@ -279,10 +281,12 @@ void UpstreamLogin::fail_locally(std::string message, bool blocked) {
 void UpstreamLogin::fail(LoginResult result, bool temporary, std::string message,
                          std::string upstream_code, std::string log_detail) {
     if (log_detail.empty())
-        spdlog::warn("{} {} login {} failed: {}", services_->server->name, peer_, user_, message);
+        spdlog::warn("{} {} login {} failed: {}", services_->server->name, peer_,
+                     protocol::printable(user_), protocol::printable(message));
     else
-        spdlog::warn("{} {} login {} failed: {}: {}", services_->server->name, peer_, user_,
-                     message, log_detail);
+        spdlog::warn("{} {} login {} failed: {}: {}", services_->server->name, peer_,
+                     protocol::printable(user_), protocol::printable(message),
+                     protocol::printable(log_detail));
     const bool struggling =
         result == LoginResult::upstream_unreachable ||
         (result == LoginResult::upstream_rejected && is_throttling_answer(upstream_code, message));
@@ -326,7 +330,8 @@ void UpstreamLogin::succeed(std::string answer) {
     services_->metrics->connect_latency(services_->server->name, seconds);
     if (services_->on_login) services_->on_login(account_->name, LoginResult::ok, "");
     spdlog::info("{} {} login {} (account {}) ok via {} in {:.1f} ms", services_->server->name,
-                 peer_, user_, account_->name, upstream_->auth_method(), seconds * 1000);
+                 peer_, protocol::printable(user_), account_->name, upstream_->auth_method(),
+                 seconds * 1000);
     LoginSuccess success;
     success.account = account_;
     success.login = user_;

@@ -3,22 +3,15 @@
 #include "protocol/imap/trace_mask.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "protocol/imap/syntax.h"
-#include "protocol/limits.h"
+#include "protocol/printable_text.h"
 
 namespace mb::protocol::imap {
 
 namespace {
 
 constexpr std::string_view kMask = "***";
-
-std::string_view strip_line_end(std::string_view line) {
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return line;
-}
 
 // Length of the astring at the start of `text` (atom, quoted or literal with its body), or 0.
 std::size_t astring_length(std::string_view text) {
@@ -81,31 +74,11 @@ std::string_view visible_prefix(std::string_view line, bool& masked) {
     return line;
 }
 
-void append_printable(std::string& out, std::string_view text) {
-    for (char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '\r') {
-            out += "\\r";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\\') {
-            out += "\\\\";
-        } else if (is_ctl(c)) {
-            char buf[5];
-            std::snprintf(buf, sizeof buf, "\\x%02X", c);
-            out += buf;
-        } else {
-            out.push_back(ch);
-        }
-    }
-}
-
 }  // namespace
 
 std::string mask_trace_line(std::string_view line, TraceDirection direction,
                             bool in_sasl_exchange) {
-    line = strip_line_end(line);
-    std::string out;
+    line = without_line_end(line);
     if (direction == TraceDirection::Command && in_sasl_exchange) {
         if (line.empty() || line == "*") return std::string(line);
         return std::string(kMask);
@@ -113,14 +86,9 @@ std::string mask_trace_line(std::string_view line, TraceDirection direction,
     bool masked = false;
     std::string_view shown =
         direction == TraceDirection::Command ? visible_prefix(line, masked) : line;
-    append_printable(out, shown);
+    std::string out = printable(shown);
     if (masked) out.append(" ").append(kMask);
-    if (out.size() > limits::kMaxTraceLineLength) {
-        const std::size_t more = out.size() - limits::kMaxTraceLineLength;
-        out.resize(limits::kMaxTraceLineLength);
-        out += "... (" + std::to_string(more) + " more bytes)";
-    }
-    return out;
+    return cut_trace_text(std::move(out));
 }
 
 }  // namespace mb::protocol::imap

@@ -15,8 +15,9 @@ enum class TraceDirection {
 
 // Commands: "a1 LOGIN user pass" → "a1 LOGIN user ***"; "a1 AUTHENTICATE PLAIN <b64>" →
 // "a1 AUTHENTICATE PLAIN ***"; during a SASL exchange every client line except "*" (cancel) and
-// the empty line is "***". Responses are shown as sent. Control bytes are escaped (\r, \n, \xNN),
-// the trailing CRLF dropped, and the result cut at limits::kMaxTraceLineLength.
+// the empty line is "***". Responses are shown as sent. Text is escaped by printable()
+// (protocol/printable_text.h), the trailing CRLF dropped, and the result cut at
+// limits::kMaxTraceLineLength.
 std::string mask_trace_line(std::string_view line, TraceDirection direction, bool in_sasl_exchange);
 
 }  // namespace mb::protocol::imap

@@ -81,5 +81,20 @@ TEST(StatusCommand, TableCopesWithMissingSections) {
     EXPECT_NE(status_table(off, 0, "x").find("cache: off"), std::string::npos);
 }
 
+TEST(StatusCommand, TableShowsClientControlledTextEscaped) {
+    Json readyz = sample();
+    readyz["accounts"][0]["login"] = "a\x1b[31m\n<3>forged\u009b\u007f";
+    readyz["accounts"][0]["last_error"] = "wrong password for \x1b]0;owned\x07";
+    const std::string table = status_table(readyz, 1'000'000, "127.0.0.1:8025");
+    EXPECT_EQ(table.find('\x1b'), std::string::npos) << table;
+    EXPECT_EQ(table.find("\n<3>"), std::string::npos) << table;
+    EXPECT_EQ(table.find("\xc2\x9b"), std::string::npos) << table;
+    EXPECT_NE(table.find("a\\x1b[31m\\n<3>forged\\xc2\\x9b\\x7f"), std::string::npos) << table;
+    EXPECT_NE(table.find("wrong password for \\x1b]0;owned\\x07"), std::string::npos) << table;
+    readyz["accounts"][0]["login"] = "already\\x1b escaped";  // as the daemon sends it
+    EXPECT_NE(status_table(readyz, 1'000'000, "x").find("already\\x1b escaped "),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace mb::cli

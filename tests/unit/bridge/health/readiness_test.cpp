@@ -100,14 +100,26 @@ TEST(Readiness, TokenStateNames) {
 TEST(Readiness, InvalidUtf8IsReplacedNotThrown) {
     ReadinessReport report;
     AccountState account;
-    account.name = "x";
-    account.last_error = "server said \xff\xfe";
+    account.name = "x\xff\xfe";
     report.accounts.push_back(account);
     std::string text;
     ASSERT_NO_THROW(text = mb::health::to_json_text(report));
     auto json = nlohmann::json::parse(text);
-    EXPECT_EQ(json["accounts"][0]["last_error"], "server said \xef\xbf\xbd\xef\xbf\xbd");
+    EXPECT_EQ(json["accounts"][0]["name"], "x\xef\xbf\xbd\xef\xbf\xbd");
     EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(Readiness, ClientControlledTextIsShownEscaped) {
+    ReadinessReport report;
+    AccountState account;
+    account.name = "x";
+    account.login = "a\x1b[31m\n<3>forged\xc2\x9b\x7f\xff";
+    account.last_error = "x: wrong local password for a\x1b[31m\n<3>forged";
+    report.accounts.push_back(account);
+    auto json = nlohmann::json::parse(mb::health::to_json_text(report));
+    EXPECT_EQ(json["accounts"][0]["login"], "a\\x1b[31m\\n<3>forged\\xc2\\x9b\\x7f\\xff");
+    EXPECT_EQ(json["accounts"][0]["last_error"],
+              "x: wrong local password for a\\x1b[31m\\n<3>forged");
 }
 
 TEST(Readiness, ProxyStatesShowTheirLastResult) {

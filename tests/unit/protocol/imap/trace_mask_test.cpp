@@ -45,7 +45,7 @@ TEST(ImapTraceMask, OtherLinesAreShownEscaped) {
               "+ VXNlcm5hbWU6");
     EXPECT_EQ(
         mask_trace_line(std::string("* OK a\0b\x1b[31m\\", 14), TraceDirection::Response, false),
-        "* OK a\\x00b\\x1B[31m\\\\");
+        "* OK a\\x00b\\x1b[31m\\\\");
     EXPECT_EQ(mask_trace_line("a1 LOGIN x y", TraceDirection::Response, false), "a1 LOGIN x y");
 }
 
