@@ -159,7 +159,7 @@ void UpstreamLogin::ensure_upstream() {
 void UpstreamLogin::record_proxy(const std::optional<UpstreamError>& error) {
     if (!services_->proxy || !upstream_) return;
     const auto& timings = upstream_->timings();
-    bool proxy_failed = error && error->failure == UpstreamFailure::proxy;
+    bool proxy_failed = error && is_proxy_failure(error->failure);
     if (timings.proxy.empty() && !proxy_failed) return;  // direct (no_proxy) or never got there
     bool ok = timings.proxy_tunnel.has_value() && !proxy_failed;
     std::optional<double> latency;
