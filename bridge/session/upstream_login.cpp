@@ -5,6 +5,9 @@
 
 #include <utility>
 
+#include "protocol/http/no_proxy.h"
+#include "protocol/throttle_hint.h"
+
 namespace mb::session {
 using health::LoginResult;
 
@@ -22,15 +25,31 @@ void UpstreamLogin::cancel() {
 }
 
 void UpstreamLogin::prepare() {
-    // A struggling upstream is not dialled before a login even knows its account.
-    if (services_->backoff &&
-        services_->backoff->upstream_blocked(upstream_name(), std::chrono::steady_clock::now()))
+    // A struggling route is not dialled before a login even knows its account.
+    if (services_->backoff && services_->backoff->route_blocked(upstream_name(), route_proxy(),
+                                                                std::chrono::steady_clock::now()))
         return;
     ensure_upstream();
 }
 
 std::string UpstreamLogin::upstream_name() const {
     return services_->server->upstream.to_string();
+}
+
+std::string UpstreamLogin::route_proxy() const {
+    const auto& proxy = services_->proxy;
+    if (!proxy || protocol::http::bypasses_proxy(services_->server->upstream.host, proxy->no_proxy))
+        return "";
+    return proxy->name;
+}
+
+UpstreamBackoff::Route UpstreamLogin::route() const {
+    return {account_->name, upstream_name(), route_proxy()};
+}
+
+std::string UpstreamLogin::route_text() const {
+    const std::string proxy = route_proxy();
+    return "upstream " + upstream_name() + (proxy.empty() ? "" : " through proxy " + proxy);
 }
 
 void UpstreamLogin::login(std::string user, Secret password, Done done) {
@@ -65,12 +84,11 @@ void UpstreamLogin::on_password_checked(Result<bool> verdict) {
         return;
     }
     if (services_->backoff) {
-        if (auto blocked = services_->backoff->blocked(account_->name, upstream_name(),
-                                                       std::chrono::steady_clock::now())) {
+        if (auto blocked = services_->backoff->blocked(route(), std::chrono::steady_clock::now())) {
             const auto seconds = (blocked->remaining.count() + 999) / 1000;
             backing_off_ = true;
             fail(LoginResult::upstream_unreachable, true,
-                 account_->name + ": upstream " + upstream_name() + " is backing off after " +
+                 account_->name + ": " + route_text() + " is backing off after " +
                      std::to_string(blocked->failures) + " failed attempt(s) (last: " +
                      blocked->last_error + "); next attempt in " + std::to_string(seconds) + " s");
             return;
@@ -238,16 +256,18 @@ void UpstreamLogin::fail(LoginResult result, bool temporary, std::string message
         result == LoginResult::upstream_unreachable ||
         (result == LoginResult::upstream_rejected && is_throttling_answer(upstream_code, message));
     if (services_->backoff && account_ && struggling && !std::exchange(backing_off_, false)) {
-        const auto delay = services_->backoff->failure(account_->name, upstream_name(), message,
-                                                       std::chrono::steady_clock::now());
+        // The server's own "Suggested Backoff Time" (Microsoft 365) is the least delay.
+        const auto suggested =
+            protocol::suggested_backoff(message).value_or(UpstreamBackoff::Millis(0));
+        const auto delay = services_->backoff->failure(route(), message,
+                                                       std::chrono::steady_clock::now(), suggested);
         if (result == LoginResult::upstream_rejected) temporary = true;
         const auto retry_at = std::chrono::system_clock::now() + delay;
         services_->metrics->upstream_backoff(
-            account_->name, upstream_name(),
-            services_->backoff->failures(account_->name, upstream_name()),
+            account_->name, upstream_name(), route_proxy(), services_->backoff->failures(route()),
             std::chrono::duration<double>(retry_at.time_since_epoch()).count());
-        spdlog::info("{}: logins of {} to {} back off for {:.1f} s", services_->server->name,
-                     account_->name, upstream_name(), static_cast<double>(delay.count()) / 1000);
+        spdlog::info("{}: logins of {} back off for {:.1f} s", services_->server->name,
+                     route().describe(), static_cast<double>(delay.count()) / 1000);
         message += "; further logins wait " + std::to_string((delay.count() + 999) / 1000) + " s";
     }
     backing_off_ = false;
@@ -267,8 +287,8 @@ void UpstreamLogin::succeed(std::string answer) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     services_->metrics->login(services_->server->name, LoginResult::ok);
-    if (services_->backoff && services_->backoff->success(account_->name, upstream_name()))
-        services_->metrics->upstream_backoff(account_->name, upstream_name(), 0, 0);
+    if (services_->backoff && services_->backoff->success(route()))
+        services_->metrics->upstream_backoff(account_->name, upstream_name(), route_proxy(), 0, 0);
     services_->metrics->connect_latency(services_->server->name, seconds);
     if (services_->on_login) services_->on_login(account_->name, LoginResult::ok, "");
     spdlog::info("{} {} login {} (account {}) ok via {} in {:.1f} ms", services_->server->name,
