@@ -231,7 +231,10 @@ void UpstreamLogin::on_upstream_auth(Result<std::string> answer, const UpstreamE
              error.response_code);
         return;
     }
-    if (error.failure == UpstreamFailure::auth_rejected && !retried_ && upstream_->ready()) {
+    // A refusal that says how long to wait (Microsoft 365's throttling) is not retried with a
+    // fresh token: the server asked for a pause, and a retry would only add to its load.
+    if (error.failure == UpstreamFailure::auth_rejected && !retried_ && upstream_->ready() &&
+        !protocol::suggested_backoff(error.message)) {
         // Perhaps revoked or expired early: fetch a fresh token once and try again.
         retried_ = true;
         services_->tokens->invalidate(account_->name, user_, token_->value);

@@ -3,7 +3,7 @@ accepts and at once closes is reached at most 6 times by 30 logins in 10 s, ever
 fast, clear refusal with the retry time, /readyz and /metrics show the backoff, and once the
 upstream is healthy again (the same address now forwards to Dovecot) logins succeed without a
 restart and the backoff is cleared. A throttled login's "Suggested Backoff Time" (Microsoft 365)
-is the least delay of its route's backoff."""
+is the least delay of its route's backoff, and such a login is not retried with a new token."""
 import imaplib
 import json
 import socket
@@ -135,7 +135,7 @@ def test_backoff_limits_attempts_and_recovers_without_restart(rig, tmp_path):
 def test_suggested_backoff_time_is_the_least_delay(rig, tmp_path):
     """A fake IMAPS upstream throttles every AUTHENTICATE the way Microsoft 365 does, suggesting
     3000 ms: the bridge backs off for 3 s (without the hint the first delay is 1-1.25 s), says so,
-    and refuses the next login at once."""
+    refuses the next login at once, and asks upstream only once per allowed attempt."""
     fake = FakeUpstream("tls", rig.pki.server_cert, rig.pki.server_key,
                         refusal=b"NO Request is throttled. Suggested Backoff Time: 3000").start()
     bridge = BridgeDaemon(tmp_path, [("throttled", fake.port, "implicit", rig.pki.ca_cert)],
@@ -145,6 +145,7 @@ def test_suggested_backoff_time_is_the_least_delay(rig, tmp_path):
         port = bridge.port["throttled"]
         ok, message, _ = try_login(port)
         assert not ok and "throttled" in message and "further logins wait 3 s" in message, message
+        assert fake.commands.count("AUTHENTICATE") == 1, fake.commands  # no retry with a new token
         report = json.loads(http_get(f"http://127.0.0.1:{bridge.health_port}/readyz")[1])
         (state,) = report["backoff"]
         assert state["proxy"] == "direct" and state["retry_in_seconds"] > 2.5, state
@@ -156,6 +157,7 @@ def test_suggested_backoff_time_is_the_least_delay(rig, tmp_path):
         assert not ok and "backing off" in message, message
         assert "next attempt in 3 s" in message or "next attempt in 2 s" in message, message
         assert seconds < 1, seconds
+        assert fake.commands.count("AUTHENTICATE") == 1, fake.commands
 
         # After the suggested time the route may try again, and the upstream hears from it.
         attempts = fake.commands.count("AUTHENTICATE")
