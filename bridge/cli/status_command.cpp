@@ -147,12 +147,12 @@ std::string status_table(const Json& readyz, std::int64_t now, const std::string
 
     const auto backoff = readyz.value("backoff", Json::array());
     if (!backoff.empty()) {
-        Table table({"BACKOFF", "UPSTREAM", "FAILURES", "RETRY IN", "LAST ERROR"});
+        Table table({"BACKOFF", "UPSTREAM", "PROXY", "FAILURES", "RETRY IN", "LAST ERROR"});
         for (const auto& b : backoff) {
             const double wait = b.value("retry_in_seconds", 0.0);
             table.add(
                 {text_of(b.value("account", Json())), text_of(b.value("upstream", Json())),
-                 text_of(b.value("failures", Json())),
+                 text_of(b.value("proxy", Json("direct"))), text_of(b.value("failures", Json())),
                  wait > 0 ? duration_text(static_cast<std::int64_t>(wait + 0.999)) : "may try now",
                  text_of(b.value("last_error", Json()))});
         }

@@ -482,9 +482,9 @@ class Daemon {
                                         listener->session_count()});
         }
         for (const auto& state : backoff_.states(std::chrono::steady_clock::now()))
-            report.backoff.push_back({state.account, state.upstream, state.failures,
-                                      static_cast<double>(state.remaining.count()) / 1000,
-                                      state.last_error});
+            report.backoff.push_back(
+                {state.route.account, state.route.upstream, state.route.proxy, state.failures,
+                 static_cast<double>(state.remaining.count()) / 1000, state.last_error});
         report.version = MAILBRIDGE_VERSION;
         report.uptime_seconds = static_cast<std::int64_t>((uv_now(&loop_) - started_ms_) / 1000);
         report.cache_enabled = cache_ != nullptr;

@@ -62,11 +62,13 @@ Metrics::Metrics() {
                         {"account", "stat"});
     registry_.add_gauge(std::string(kBackoffFailures),
                         "Consecutive transient login failures of an account at an upstream "
-                        "(0 after a success); while backing off, logins fail fast.",
-                        {"account", "upstream"});
+                        "through a proxy or direct (0 after a success); while backing off, "
+                        "logins on that route fail fast.",
+                        {"account", "upstream", "proxy"});
     registry_.add_gauge(std::string(kBackoffUntil),
-                        "Unix time until which logins of the account to the upstream fail fast.",
-                        {"account", "upstream"});
+                        "Unix time until which logins of the account to the upstream through the "
+                        "proxy (or direct) fail fast.",
+                        {"account", "upstream", "proxy"});
     registry_.add_gauge(std::string(kCacheBatchSeconds),
                         "Seconds the cache writer spent on a batch (its transaction); one writer "
                         "serves every account. stat=last|average.",
@@ -113,10 +115,12 @@ void Metrics::cache_account_writes(std::string_view account, double last_seconds
     registry_.set(kCacheWriteSeconds, labels(account, "average"), average_seconds);
 }
 
-void Metrics::upstream_backoff(std::string_view account, std::string_view upstream, int failures,
-                               double retry_at_unix) {
-    registry_.set(kBackoffFailures, labels(account, upstream), static_cast<double>(failures));
-    registry_.set(kBackoffUntil, labels(account, upstream), retry_at_unix);
+void Metrics::upstream_backoff(std::string_view account, std::string_view upstream,
+                               std::string_view proxy, int failures, double retry_at_unix) {
+    const std::string_view route_proxy = proxy.empty() ? "direct" : proxy;
+    registry_.set(kBackoffFailures, labels(account, upstream, route_proxy),
+                  static_cast<double>(failures));
+    registry_.set(kBackoffUntil, labels(account, upstream, route_proxy), retry_at_unix);
 }
 
 void Metrics::add_proxy(std::string_view proxy) {

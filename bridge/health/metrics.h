@@ -47,10 +47,11 @@ class Metrics {
     // the average over its updates.
     void cache_account_writes(std::string_view account, double last_seconds,
                               double average_seconds);
-    // Logins of `account` to `upstream` back off: consecutive transient failures (0 after a
-    // success) and the unix time before which logins fail fast.
-    void upstream_backoff(std::string_view account, std::string_view upstream, int failures,
-                          double retry_at_unix);
+    // Logins of `account` to `upstream` through `proxy` ("" = direct, labelled "direct") back
+    // off: consecutive transient failures (0 after a success) and the unix time before which
+    // logins on that route fail fast.
+    void upstream_backoff(std::string_view account, std::string_view upstream,
+                          std::string_view proxy, int failures, double retry_at_unix);
     // Zero-valued series for a configured [[proxy]].
     void add_proxy(std::string_view proxy);
     // A tunnel through `proxy` was opened (with the time it took) or failed.

@@ -86,6 +86,7 @@ void to_json(nlohmann::ordered_json& out, const CacheAccountState& cache) {
 void to_json(nlohmann::ordered_json& out, const BackoffState& backoff) {
     out = nlohmann::ordered_json{{"account", backoff.account},
                                  {"upstream", backoff.upstream},
+                                 {"proxy", backoff.proxy.empty() ? "direct" : backoff.proxy},
                                  {"failures", backoff.failures},
                                  {"retry_in_seconds", backoff.retry_in_seconds},
                                  {"last_error", text_or_null(backoff.last_error)}};

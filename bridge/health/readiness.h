@@ -71,10 +71,12 @@ struct CacheAccountState {
     std::optional<double> write_average_seconds;  // over all the account's updates
 };
 
-// Logins of an account to an upstream that failed transiently in a row (see UpstreamBackoff).
+// Logins of an account to an upstream through a proxy (or direct) that failed transiently in a
+// row (see UpstreamBackoff).
 struct BackoffState {
     std::string account;
     std::string upstream;
+    std::string proxy;  // [[proxy]] name; empty = direct (JSON "direct")
     int failures = 0;
     double retry_in_seconds = 0;  // 0: the next login may try
     std::string last_error;

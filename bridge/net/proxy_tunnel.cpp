@@ -189,9 +189,17 @@ void ProxyTunnel::on_response(std::string_view rest) {
         return;
     }
     if (status == 407) {
+        const bool answered_before = !authenticator_.scheme().empty();
         auto answer = authenticator_.answer(head, authority_, random_cnonce());
+        if (!answer && answered_before) {
+            fail(proxy_.describe() +
+                     ": proxy authentication failed (407 after credentials); check [[proxy]] " +
+                     proxy_.name + " username/password",
+                 TunnelFailure::auth);
+            return;
+        }
         if (!answer) {
-            fail(proxy_.describe() + ": " + answer.error().message);
+            fail(proxy_.describe() + ": " + answer.error().message, TunnelFailure::auth);
             return;
         }
         authorization_ = std::move(answer).value();
@@ -218,7 +226,9 @@ void ProxyTunnel::on_response(std::string_view rest) {
     switch (status) {
         case 403:
             fail(proxy_.describe() + " refused CONNECT to " + authority_ + " " + answer +
-                 "; allow this host and port in the proxy's rules or list the host in no_proxy");
+                     "; allow this host and port in the proxy's rules for [[proxy]] " +
+                     proxy_.name + "'s user, or list the host in no_proxy",
+                 TunnelFailure::forbidden);
             return;
         case 502:
         case 503:
@@ -235,8 +245,9 @@ void ProxyTunnel::on_response(std::string_view rest) {
     }
 }
 
-void ProxyTunnel::fail(std::string message) {
+void ProxyTunnel::fail(std::string message, TunnelFailure kind) {
     failure_ = std::move(message);
+    failure_kind_ = kind;
     if (stream_) stream_->abort({CloseCause::error, failure_});
 }
 

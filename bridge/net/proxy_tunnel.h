@@ -78,6 +78,10 @@ class ReplayStream final : public ByteStream {
     bool reading_ = false;
 };
 
+// What kind of refusal ended a tunnel: the credentials or auth scheme (a 407 the tunnel cannot
+// or may no longer answer), the proxy's rules (403), or anything else (unreachable, 5xx, garbage).
+enum class TunnelFailure { other, auth, forbidden };
+
 class ProxyTunnel {
   public:
     struct Handlers {
@@ -103,6 +107,8 @@ class ProxyTunnel {
 
     // The scheme answered ("Basic", "Digest MD5"…); empty when the proxy asked for none.
     const std::string& auth_scheme() const { return authenticator_.scheme(); }
+    // Why the tunnel failed, once `failed` runs.
+    TunnelFailure failure_kind() const { return failure_kind_; }
 
   private:
     void send_connect();
@@ -110,7 +116,7 @@ class ProxyTunnel {
     void on_response(std::string_view rest);
     void on_closed(const CloseReason& reason);
     // Ends the attempt: closes the stream; `failed` runs from its on_closed.
-    void fail(std::string message);
+    void fail(std::string message, TunnelFailure kind = TunnelFailure::other);
 
     const ProxyTarget& proxy_;
     std::string host_;
@@ -122,6 +128,7 @@ class ProxyTunnel {
     std::unique_ptr<ByteStream> stream_;
     Secret authorization_;
     std::string failure_;
+    TunnelFailure failure_kind_ = TunnelFailure::other;
     bool reconnect_wanted_ = false;
     bool response_started_ = false;
     bool last_was_reusable_407_ = false;

@@ -20,6 +20,18 @@ void tune(TcpStream& stream) {
     (void)stream.set_keepalive(true, 60);
 }
 
+DialFailure dial_failure_of(TunnelFailure kind) {
+    switch (kind) {
+        case TunnelFailure::auth:
+            return DialFailure::proxy_auth;
+        case TunnelFailure::forbidden:
+            return DialFailure::proxy_refused;
+        case TunnelFailure::other:
+            break;
+    }
+    return DialFailure::proxy;
+}
+
 }  // namespace
 
 UpstreamDialer::UpstreamDialer(uv_loop_t* loop) : loop_(loop), connector_(loop) {}
@@ -100,7 +112,8 @@ void UpstreamDialer::dial(const DialTarget& target, std::chrono::milliseconds ti
                     },
                 .failed =
                     [this](Error error) {
-                        finish(nullptr, DialError{DialFailure::proxy, std::move(error.message)});
+                        finish(nullptr, DialError{dial_failure_of(tunnel_->failure_kind()),
+                                                  std::move(error.message)});
                     },
             });
         connect_proxy([this](std::unique_ptr<ByteStream> stream) {

@@ -24,8 +24,11 @@
 namespace mb::net {
 
 // Why an upstream could not be reached: a closed set, so sessions map each to a reply.
-// proxy: the proxy was unreachable, refused the tunnel or the credentials, or its TLS failed.
-enum class DialFailure { connect, timeout, tls, proxy };
+// proxy: the proxy was unreachable, could not reach the upstream, or its TLS failed;
+// proxy_auth: it refused the configured credentials (407 after them) or asked for a scheme the
+// [[proxy]] settings do not allow; proxy_refused: it forbade the tunnel (403). The last two are
+// the proxy's configuration, not a struggling upstream.
+enum class DialFailure { connect, timeout, tls, proxy, proxy_auth, proxy_refused };
 
 struct DialError {
     DialFailure failure = DialFailure::connect;

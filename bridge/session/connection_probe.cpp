@@ -174,6 +174,8 @@ void ConnectionProbe::on_prepared(const std::optional<UpstreamError>& error) {
                 failed_step = "tcp_connect";
                 break;
             case UpstreamFailure::proxy:
+            case UpstreamFailure::proxy_auth:
+            case UpstreamFailure::proxy_refused:
                 failed_step = "proxy_connect";
                 break;
             case UpstreamFailure::tls:

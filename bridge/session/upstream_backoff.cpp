@@ -1,4 +1,4 @@
-// Per (account, upstream) login backoff (see upstream_backoff.h).
+// Per route (account, upstream, proxy) login backoff (see upstream_backoff.h).
 #include "bridge/session/upstream_backoff.h"
 
 #include <algorithm>
@@ -26,25 +26,29 @@ UpstreamBackoff::UpstreamBackoff(Jitter jitter, Millis longest)
     }
 }
 
-std::optional<UpstreamBackoff::Blocked> UpstreamBackoff::blocked(const std::string& account,
-                                                                 const std::string& upstream,
+std::string UpstreamBackoff::Route::describe() const {
+    return account + " to " + upstream + (proxy.empty() ? " direct" : " through proxy " + proxy);
+}
+
+std::optional<UpstreamBackoff::Blocked> UpstreamBackoff::blocked(const Route& route,
                                                                  Clock::time_point now) const {
-    auto it = entries_.find({account, upstream});
+    auto it = entries_.find(route);
     if (it == entries_.end() || now >= it->second.retry_at) return std::nullopt;
     return Blocked{std::chrono::ceil<Millis>(it->second.retry_at - now), it->second.failures,
                    it->second.last_error};
 }
 
-bool UpstreamBackoff::upstream_blocked(const std::string& upstream, Clock::time_point now) const {
+bool UpstreamBackoff::route_blocked(const std::string& upstream, const std::string& proxy,
+                                    Clock::time_point now) const {
     return std::any_of(entries_.begin(), entries_.end(), [&](const auto& entry) {
-        return entry.first.second == upstream && now < entry.second.retry_at;
+        return entry.first.upstream == upstream && entry.first.proxy == proxy &&
+               now < entry.second.retry_at;
     });
 }
 
-UpstreamBackoff::Millis UpstreamBackoff::failure(const std::string& account,
-                                                 const std::string& upstream, std::string error,
-                                                 Clock::time_point now) {
-    Entry& entry = entries_[{account, upstream}];
+UpstreamBackoff::Millis UpstreamBackoff::failure(const Route& route, std::string error,
+                                                 Clock::time_point now, Millis suggested) {
+    Entry& entry = entries_[route];
     entry.failures = std::min(entry.failures + 1, 1000);
     const int doublings = std::min(entry.failures - 1, 12);  // 1 s · 2^12 ≥ the largest cap
     const double base =
@@ -52,25 +56,26 @@ UpstreamBackoff::Millis UpstreamBackoff::failure(const std::string& account,
                          static_cast<double>(longest_.count()));
     const double factor = std::clamp(jitter_(), 0.75, 1.25);
     const auto delay =
-        std::clamp(Millis(static_cast<std::int64_t>(base * factor)), kFirstDelay, kLongestDelay);
+        std::clamp(std::max(Millis(static_cast<std::int64_t>(base * factor)), suggested),
+                   kFirstDelay, longest_);
     entry.retry_at = now + delay;
     entry.last_error = std::move(error);
     return delay;
 }
 
-bool UpstreamBackoff::success(const std::string& account, const std::string& upstream) {
-    return entries_.erase({account, upstream}) > 0;
+bool UpstreamBackoff::success(const Route& route) {
+    return entries_.erase(route) > 0;
 }
 
-int UpstreamBackoff::failures(const std::string& account, const std::string& upstream) const {
-    auto it = entries_.find({account, upstream});
+int UpstreamBackoff::failures(const Route& route) const {
+    auto it = entries_.find(route);
     return it == entries_.end() ? 0 : it->second.failures;
 }
 
 std::vector<UpstreamBackoff::State> UpstreamBackoff::states(Clock::time_point now) const {
     std::vector<State> out;
     for (const auto& [key, entry] : entries_) {
-        State state{key.first, key.second, entry.failures, Millis(0), entry.last_error};
+        State state{key, entry.failures, Millis(0), entry.last_error};
         if (now < entry.retry_at) state.remaining = std::chrono::ceil<Millis>(entry.retry_at - now);
         out.push_back(std::move(state));
     }

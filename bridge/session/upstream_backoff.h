@@ -1,19 +1,21 @@
-// UpstreamBackoff: per (account, upstream) memory of consecutive transient login failures
-// (connect refused or timed out, TLS failure, BYE or UNAVAILABLE at login, throttling). After
-// each one, logins for that pair fail fast for a growing, jittered delay (1 s, 2 s, 4 s … up to
-// 60 s, each ±25 %) instead of hammering a struggling server; the first success resets it.
+// UpstreamBackoff: per route (account, upstream, proxy) memory of consecutive transient login
+// failures (connect refused or timed out, TLS failure, BYE or UNAVAILABLE at login, throttling,
+// a proxy refusing its credentials). After each one, logins on that route fail fast for a
+// growing, jittered delay (1 s, 2 s, 4 s … up to upstream_backoff_max, each ±25 %), at least what
+// the server suggested, instead of hammering a struggling server; the first success resets it.
+// Other routes to the same upstream (another [[proxy]], or direct) are not held back.
 // Pure bookkeeping on the loop: the caller passes the time. Owned by the daemon, shared by every
 // listener's sessions and kept across reloads.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace mb::session {
@@ -32,33 +34,44 @@ class UpstreamBackoff {
     // The cap (upstream_backoff_max); changes apply to the next failure.
     void set_longest(Millis longest) { longest_ = std::max(longest, kFirstDelay); }
 
+    // One way logins of an account reach an upstream.
+    struct Route {
+        std::string account;
+        std::string upstream;  // "host:port"
+        std::string proxy;     // [[proxy]] name; empty: direct
+        auto operator<=>(const Route&) const = default;
+        // "alice to imap.example:993 direct" / "… through proxy corp"
+        std::string describe() const;
+    };
+
     struct Blocked {
         Millis remaining;
         int failures = 0;
         std::string last_error;
     };
-    // Whether logins of `account` to `upstream` must wait, and how long.
-    std::optional<Blocked> blocked(const std::string& account, const std::string& upstream,
-                                   Clock::time_point now) const;
-    // Whether any account waits for `upstream` (then the early, pre-login dial is skipped).
-    bool upstream_blocked(const std::string& upstream, Clock::time_point now) const;
+    // Whether logins on `route` must wait, and how long.
+    std::optional<Blocked> blocked(const Route& route, Clock::time_point now) const;
+    // Whether any account waits on the route to `upstream` through `proxy` (then the early,
+    // pre-login dial on that route is skipped).
+    bool route_blocked(const std::string& upstream, const std::string& proxy,
+                       Clock::time_point now) const;
 
-    // Records a transient failure; returns the delay now imposed.
-    Millis failure(const std::string& account, const std::string& upstream, std::string error,
-                   Clock::time_point now);
-    // Forgets the pair's failures; true when there were any.
-    bool success(const std::string& account, const std::string& upstream);
-    // Consecutive failures of the pair (0 when none).
-    int failures(const std::string& account, const std::string& upstream) const;
+    // Records a transient failure; returns the delay now imposed: the exponential delay, raised
+    // to `suggested` (the server's own figure) when that is longer, never above the cap.
+    Millis failure(const Route& route, std::string error, Clock::time_point now,
+                   Millis suggested = Millis(0));
+    // Forgets the route's failures; true when there were any.
+    bool success(const Route& route);
+    // Consecutive failures of the route (0 when none).
+    int failures(const Route& route) const;
 
     struct State {
-        std::string account;
-        std::string upstream;
+        Route route;
         int failures = 0;
         Millis remaining{0};  // 0: the next login may try
         std::string last_error;
     };
-    // Every pair with failures, for /readyz, /metrics and `mailbridge status`.
+    // Every route with failures, for /readyz, /metrics and `mailbridge status`.
     std::vector<State> states(Clock::time_point now) const;
 
   private:
@@ -69,7 +82,7 @@ class UpstreamBackoff {
     };
     Jitter jitter_;
     Millis longest_;
-    std::map<std::pair<std::string, std::string>, Entry> entries_;
+    std::map<Route, Entry> entries_;
 };
 
 // Whether an upstream's refusal at login means "struggling, try later" rather than "wrong

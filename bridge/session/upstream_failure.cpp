@@ -21,6 +21,10 @@ std::string_view to_string(UpstreamFailure failure) {
             return "token_unavailable";
         case UpstreamFailure::proxy:
             return "proxy";
+        case UpstreamFailure::proxy_auth:
+            return "proxy_auth";
+        case UpstreamFailure::proxy_refused:
+            return "proxy_refused";
     }
     return "unknown";
 }
@@ -35,8 +39,17 @@ UpstreamFailure upstream_failure_of(net::DialFailure failure) {
             return UpstreamFailure::tls;
         case net::DialFailure::proxy:
             return UpstreamFailure::proxy;
+        case net::DialFailure::proxy_auth:
+            return UpstreamFailure::proxy_auth;
+        case net::DialFailure::proxy_refused:
+            return UpstreamFailure::proxy_refused;
     }
     return UpstreamFailure::connect;
+}
+
+bool is_proxy_failure(UpstreamFailure failure) {
+    return failure == UpstreamFailure::proxy || failure == UpstreamFailure::proxy_auth ||
+           failure == UpstreamFailure::proxy_refused;
 }
 
 std::string_view imap_response_code(UpstreamFailure failure) {

@@ -17,10 +17,15 @@ enum class UpstreamFailure {
     protocol,           // the upstream said something the bridge cannot follow, or BYE/closed
     auth_rejected,      // the upstream refused the SASL authentication
     token_unavailable,  // no OAuth2 token (token endpoint down, needs authorization)
-    proxy,              // the [[proxy]] was unreachable, refused CONNECT or the credentials
+    proxy,              // the [[proxy]] was unreachable, could not reach the upstream, TLS to it
+    proxy_auth,         // the [[proxy]] refused its username/password or auth scheme (407)
+    proxy_refused,      // the [[proxy]] forbade the tunnel (403)
 };
 
 std::string_view to_string(UpstreamFailure failure);
+
+// Whether the [[proxy]] failed (any of the three proxy kinds), for its readiness and metrics.
+bool is_proxy_failure(UpstreamFailure failure);
 
 // The failure a session reports when the dialer could not open the upstream transport.
 UpstreamFailure upstream_failure_of(net::DialFailure failure);

@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "protocol/http/no_proxy.h"
+#include "protocol/throttle_hint.h"
 #include "protocol/printable_text.h"
 
 namespace mb::session {
@@ -33,9 +35,9 @@ void UpstreamLogin::cancel() {
 }
 
 void UpstreamLogin::prepare() {
-    // A struggling upstream is not dialled before a login even knows its account.
-    if (services_->backoff &&
-        services_->backoff->upstream_blocked(upstream_name(), std::chrono::steady_clock::now()))
+    // A struggling route is not dialled before a login even knows its account.
+    if (services_->backoff && services_->backoff->route_blocked(upstream_name(), route_proxy(),
+                                                                std::chrono::steady_clock::now()))
         return;
     // Unauthenticated clients may not turn into a flood of upstream handshakes: past the caps
     // (or after wrong passwords from this address) the upstream is dialled after the password.
@@ -51,6 +53,22 @@ void UpstreamLogin::prepare() {
 
 std::string UpstreamLogin::upstream_name() const {
     return services_->server->upstream.to_string();
+}
+
+std::string UpstreamLogin::route_proxy() const {
+    const auto& proxy = services_->proxy;
+    if (!proxy || protocol::http::bypasses_proxy(services_->server->upstream.host, proxy->no_proxy))
+        return "";
+    return proxy->name;
+}
+
+UpstreamBackoff::Route UpstreamLogin::route() const {
+    return {account_->name, upstream_name(), route_proxy()};
+}
+
+std::string UpstreamLogin::route_text() const {
+    const std::string proxy = route_proxy();
+    return "upstream " + upstream_name() + (proxy.empty() ? "" : " through proxy " + proxy);
 }
 
 void UpstreamLogin::login(std::string user, Secret password, Done done) {
@@ -101,12 +119,11 @@ void UpstreamLogin::on_password_checked(Result<bool> verdict) {
     }
     if (services_->guard) services_->guard->succeeded(user_);
     if (services_->backoff) {
-        if (auto blocked = services_->backoff->blocked(account_->name, upstream_name(),
-                                                       std::chrono::steady_clock::now())) {
+        if (auto blocked = services_->backoff->blocked(route(), std::chrono::steady_clock::now())) {
             const auto seconds = (blocked->remaining.count() + 999) / 1000;
             backing_off_ = true;
             fail(LoginResult::upstream_unreachable, true,
-                 account_->name + ": upstream " + upstream_name() + " is backing off after " +
+                 account_->name + ": " + route_text() + " is backing off after " +
                      std::to_string(blocked->failures) + " failed attempt(s) (last: " +
                      blocked->last_error + "); next attempt in " + std::to_string(seconds) + " s");
             return;
@@ -195,7 +212,7 @@ void UpstreamLogin::ensure_upstream() {
 void UpstreamLogin::record_proxy(const std::optional<UpstreamError>& error) {
     if (!services_->proxy || !upstream_) return;
     const auto& timings = upstream_->timings();
-    bool proxy_failed = error && error->failure == UpstreamFailure::proxy;
+    bool proxy_failed = error && is_proxy_failure(error->failure);
     if (timings.proxy.empty() && !proxy_failed) return;  // direct (no_proxy) or never got there
     bool ok = timings.proxy_tunnel.has_value() && !proxy_failed;
     std::optional<double> latency;
@@ -251,7 +268,10 @@ void UpstreamLogin::on_upstream_auth(Result<std::string> answer, const UpstreamE
              error.response_code);
         return;
     }
-    if (error.failure == UpstreamFailure::auth_rejected && !retried_ && upstream_->ready()) {
+    // A refusal that says how long to wait (Microsoft 365's throttling) is not retried with a
+    // fresh token: the server asked for a pause, and a retry would only add to its load.
+    if (error.failure == UpstreamFailure::auth_rejected && !retried_ && upstream_->ready() &&
+        !protocol::suggested_backoff(error.message)) {
         // Perhaps revoked or expired early: fetch a fresh token once and try again.
         retried_ = true;
         services_->tokens->invalidate(account_->name, user_, token_->value);
@@ -291,16 +311,18 @@ void UpstreamLogin::fail(LoginResult result, bool temporary, std::string message
         result == LoginResult::upstream_unreachable ||
         (result == LoginResult::upstream_rejected && is_throttling_answer(upstream_code, message));
     if (services_->backoff && account_ && struggling && !std::exchange(backing_off_, false)) {
-        const auto delay = services_->backoff->failure(account_->name, upstream_name(), message,
-                                                       std::chrono::steady_clock::now());
+        // The server's own "Suggested Backoff Time" (Microsoft 365) is the least delay.
+        const auto suggested =
+            protocol::suggested_backoff(message).value_or(UpstreamBackoff::Millis(0));
+        const auto delay = services_->backoff->failure(route(), message,
+                                                       std::chrono::steady_clock::now(), suggested);
         if (result == LoginResult::upstream_rejected) temporary = true;
         const auto retry_at = std::chrono::system_clock::now() + delay;
         services_->metrics->upstream_backoff(
-            account_->name, upstream_name(),
-            services_->backoff->failures(account_->name, upstream_name()),
+            account_->name, upstream_name(), route_proxy(), services_->backoff->failures(route()),
             std::chrono::duration<double>(retry_at.time_since_epoch()).count());
-        spdlog::info("{}: logins of {} to {} back off for {:.1f} s", services_->server->name,
-                     account_->name, upstream_name(), static_cast<double>(delay.count()) / 1000);
+        spdlog::info("{}: logins of {} back off for {:.1f} s", services_->server->name,
+                     route().describe(), static_cast<double>(delay.count()) / 1000);
         message += "; further logins wait " + std::to_string((delay.count() + 999) / 1000) + " s";
     }
     backing_off_ = false;
@@ -325,8 +347,8 @@ void UpstreamLogin::succeed(std::string answer) {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     services_->metrics->login(services_->server->name, LoginResult::ok);
-    if (services_->backoff && services_->backoff->success(account_->name, upstream_name()))
-        services_->metrics->upstream_backoff(account_->name, upstream_name(), 0, 0);
+    if (services_->backoff && services_->backoff->success(route()))
+        services_->metrics->upstream_backoff(account_->name, upstream_name(), route_proxy(), 0, 0);
     services_->metrics->connect_latency(services_->server->name, seconds);
     if (services_->on_login) services_->on_login(account_->name, LoginResult::ok, "");
     spdlog::info("{} {} login {} (account {}) ok via {} in {:.1f} ms", services_->server->name,

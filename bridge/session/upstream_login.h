@@ -82,6 +82,10 @@ class UpstreamLogin {
     void fail_locally(std::string message, bool blocked);
     void succeed(std::string answer);
     std::string upstream_name() const;  // "host:port" of the listener's upstream
+    // The listener's [[proxy]] name unless its no_proxy lets this upstream bypass it; "" = direct.
+    std::string route_proxy() const;
+    UpstreamBackoff::Route route() const;  // this login's backoff key; needs account_
+    std::string route_text() const;        // "upstream host:port[ through proxy NAME]"
 
     std::shared_ptr<const SessionServices> services_;
     std::string peer_;

@@ -310,10 +310,14 @@ class FakeUpstream:
     'no-starttls' greets with a capability list without STARTTLS and answers CAPABILITY likewise;
     'pop3-no-stls', 'smtp-no-starttls' the same for POP3 (CAPA without STLS) and SMTP (EHLO
                  without STARTTLS);
-    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY."""
+    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY.
+    Every other IMAP command gets `TAG <refusal>`; .commands lists each IMAP command's name as
+    received, .lines the command lines the plain-text POP3/SMTP fakes received."""
 
-    def __init__(self, mode, cert=None, key=None):
+    def __init__(self, mode, cert=None, key=None, refusal=b"NO fake upstream does nothing"):
         self.mode = mode
+        self.refusal = refusal
+        self.commands = []
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -380,10 +384,11 @@ class FakeUpstream:
                 while b"\r\n" in buf:
                     line, _, buf = buf.partition(b"\r\n")
                     tag = line.split(b" ", 1)[0]
+                    self.commands.append((line.split(b" ") + [b""])[1].upper().decode("latin-1"))
                     if line.upper().endswith(b" CAPABILITY"):
                         conn.sendall(b"* CAPABILITY " + caps + b"\r\n" + tag + b" OK done\r\n")
                     else:
-                        conn.sendall(tag + b" NO fake upstream does nothing\r\n")
+                        conn.sendall(tag + b" " + self.refusal + b"\r\n")
         except (OSError, ssl.SSLError):
             pass
 

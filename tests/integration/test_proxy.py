@@ -262,3 +262,57 @@ def test_smtp_through_squid(rig, tmp_path, auth):
         time.sleep(0.1)
     assert received and received[0]["data"].endswith(body)
     assert tunnel_lines(squid, rig.dovecot.ports["submissions"])
+
+
+def test_wrong_proxy_password_holds_back_only_its_own_route(rig, tmp_path):
+    """One account, two listeners to the same Dovecot with backoff on: A through squid with a wrong
+    password, B direct. A's failures are the proxy's: every login via A gets a NO naming the
+    proxy and what to check, and B keeps logging in at once, every time (issue 16)."""
+    import json
+    import time
+    from mailbridge_process import http_get
+    squid = rig.squid_basic
+    health_port, port_a, port_b = free_port(), free_port(), free_port()
+    upstream_port = rig.dovecot.ports["imaps"]
+    text = daemon_block(health_port, log_level=3, upstream_backoff_max=60)
+    text += proxy_block("corp", f"http://127.0.0.1:{squid.port}", "basic",
+                        password="not-the-password")
+    text += proxied_server_block("via-proxy", port_a, upstream_port, "implicit", rig.pki.ca_cert,
+                                 "corp")
+    text += proxied_server_block("direct", port_b, upstream_port, "implicit", rig.pki.ca_cert, "")
+    # The token endpoint is "localhost", listed in no_proxy: only the IMAP route uses the proxy.
+    text += account_block(rig, "alice", ALICE,
+                          token_endpoint=rig.oauth.token_endpoint.replace("127.0.0.1", "localhost"))
+    process = MailbridgeProcess(tmp_path, text)
+    process.start(health_url=f"http://127.0.0.1:{health_port}/healthz", timeout=20)
+    try:
+        for round_ in range(5):
+            s = RawImap.connect(port_a)
+            try:
+                assert s.greeting().startswith(b"* OK")
+                _, done = s.login()
+                assert_tagged(done, "L1", "NO", r"UNAVAILABLE", r"proxy corp",
+                              r"check \[\[proxy\]\] corp username/password")
+            finally:
+                s.close()
+            started = time.monotonic()
+            s = bridge_session(port_b)  # asserts L1 OK
+            elapsed = time.monotonic() - started
+            s.command("Z1", "LOGOUT")
+            s.close()
+            assert elapsed < 1.0, f"round {round_}: direct login took {elapsed:.2f} s"
+
+        report = json.loads(http_get(f"http://127.0.0.1:{health_port}/readyz")[1])
+        (state,) = report["backoff"]
+        assert (state["account"], state["upstream"], state["proxy"]) == (
+            "alice", f"127.0.0.1:{upstream_port}", "corp"), state
+        assert "407 after credentials" in state["last_error"], state
+        metrics = http_get(f"http://127.0.0.1:{health_port}/metrics")[1]
+        assert re.search(r'mailbridge_upstream_backoff_failures\{account="alice",upstream="127\.0\.0\.1:'
+                         rf'{upstream_port}",proxy="corp"\}} [1-9]', metrics), metrics
+        assert "not-the-password" not in json.dumps(report) + metrics + process.log()
+    finally:
+        try:
+            process.stop()
+        finally:
+            process.kill()

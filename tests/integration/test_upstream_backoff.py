@@ -2,14 +2,16 @@
 accepts and at once closes is reached at most 6 times by 30 logins in 10 s, every client gets a
 fast, clear refusal with the retry time, /readyz and /metrics show the backoff, and once the
 upstream is healthy again (the same address now forwards to Dovecot) logins succeed without a
-restart and the backoff is cleared."""
+restart and the backoff is cleared. A throttled login's "Suggested Backoff Time" (Microsoft 365)
+is the least delay of its route's backoff, and such a login is not retried with a new token."""
 import imaplib
 import json
 import socket
 import threading
 import time
 
-from bridge_fixtures import ALICE, LOCAL_PASSWORD, BridgeDaemon, account_block, wait_for
+from bridge_fixtures import (ALICE, LOCAL_PASSWORD, BridgeDaemon, FakeUpstream, account_block,
+                             wait_for)
 from mailbridge_process import http_get
 
 
@@ -128,3 +130,41 @@ def test_backoff_limits_attempts_and_recovers_without_restart(rig, tmp_path):
     finally:
         bridge.stop()
         upstream.stop()
+
+
+def test_suggested_backoff_time_is_the_least_delay(rig, tmp_path):
+    """A fake IMAPS upstream throttles every AUTHENTICATE the way Microsoft 365 does, suggesting
+    3000 ms: the bridge backs off for 3 s (without the hint the first delay is 1-1.25 s), says so,
+    refuses the next login at once, and asks upstream only once per allowed attempt."""
+    fake = FakeUpstream("tls", rig.pki.server_cert, rig.pki.server_key,
+                        refusal=b"NO Request is throttled. Suggested Backoff Time: 3000").start()
+    bridge = BridgeDaemon(tmp_path, [("throttled", fake.port, "implicit", rig.pki.ca_cert)],
+                          [account_block(rig, "alice", ALICE)], upstream_backoff_max=60)
+    bridge.start()
+    try:
+        port = bridge.port["throttled"]
+        ok, message, _ = try_login(port)
+        assert not ok and "throttled" in message and "further logins wait 3 s" in message, message
+        assert fake.commands.count("AUTHENTICATE") == 1, fake.commands  # no retry with a new token
+        report = json.loads(http_get(f"http://127.0.0.1:{bridge.health_port}/readyz")[1])
+        (state,) = report["backoff"]
+        assert state["proxy"] == "direct" and state["retry_in_seconds"] > 2.5, state
+        until = [line for line in bridge.metrics().splitlines()
+                 if line.startswith("mailbridge_upstream_backoff_until_seconds{")]
+        assert until and float(until[0].split()[-1]) - time.time() > 2.5, until
+
+        ok, message, seconds = try_login(port)
+        assert not ok and "backing off" in message, message
+        assert "next attempt in 3 s" in message or "next attempt in 2 s" in message, message
+        assert seconds < 1, seconds
+        assert fake.commands.count("AUTHENTICATE") == 1, fake.commands
+
+        # After the suggested time the route may try again, and the upstream hears from it.
+        attempts = fake.commands.count("AUTHENTICATE")
+        wait_for(lambda: not try_login(port)[0] and fake.commands.count("AUTHENTICATE") > attempts,
+                 15,
+                 "a login reaching the upstream once the suggested time passed")
+        assert bridge.alive()
+    finally:
+        bridge.stop()
+        fake.stop()

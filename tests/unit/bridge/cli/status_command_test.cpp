@@ -40,11 +40,13 @@ TEST(StatusCommand, ReadyOnlyWhenListenersAreUpAndNoLoginIsStuck) {
     report = sample();
     report["backoff"] = Json::array({{{"account", "alice"},
                                       {"upstream", "imap.example:993"},
+                                      {"proxy", "direct"},
                                       {"failures", 3},
                                       {"retry_in_seconds", 3.5},
                                       {"last_error", "connection refused"}}});
     EXPECT_FALSE(status_all_ready(report));
-    EXPECT_NE(status_table(report, 1'000'000, "x").find("alice    imap.example:993  3         4s"),
+    EXPECT_NE(status_table(report, 1'000'000, "x")
+                  .find("alice    imap.example:993  direct  3         4s"),
               std::string::npos)
         << status_table(report, 1'000'000, "x");
     report["backoff"][0]["retry_in_seconds"] = 0;

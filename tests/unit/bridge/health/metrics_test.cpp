@@ -124,6 +124,8 @@ TEST(Metrics, FacadeCoversTheContract) {
     metrics.token_refresh("alice", TokenRefreshResult::needs_authorization);
     metrics.connect_latency("imap", 0.02);
     metrics.cache_rows("alice", 1234);
+    metrics.upstream_backoff("alice", "imap.example:993", "corp", 3, 1700000060);
+    metrics.upstream_backoff("alice", "imap.example:993", "", 1, 1700000001);
     std::string text = metrics.render();
     for (std::string expected : {
              "# TYPE mailbridge_sessions_active gauge\n",
@@ -146,6 +148,12 @@ TEST(Metrics, FacadeCoversTheContract) {
              "mailbridge_upstream_connect_seconds_count{server=\"imap\"} 1\n",
              "# TYPE mailbridge_cache_rows gauge\n",
              "mailbridge_cache_rows{account=\"alice\"} 1234\n",
+             "mailbridge_upstream_backoff_failures{account=\"alice\",upstream=\"imap.example:993\","
+             "proxy=\"corp\"} 3\n",
+             "mailbridge_upstream_backoff_failures{account=\"alice\",upstream=\"imap.example:993\","
+             "proxy=\"direct\"} 1\n",
+             "mailbridge_upstream_backoff_until_seconds{account=\"alice\",upstream=\"imap.example:"
+             "993\",proxy=\"corp\"} 1700000060\n",
          })
         EXPECT_NE(text.find(expected), std::string::npos) << expected << "\nin:\n" << text;
     // Every sample line names a mailbridge_ metric.

@@ -143,4 +143,16 @@ TEST(Readiness, ProxyStatesShowTheirLastResult) {
     EXPECT_TRUE(report.ready());  // proxies do not decide readiness; listeners do
 }
 
+TEST(Readiness, BackoffStatesNameTheirRoute) {
+    ReadinessReport report;
+    report.backoff = {{"alice", "imap.example:993", "corp", 2, 3.5, "proxy corp: 407"},
+                      {"alice", "imap.example:993", "", 1, 0, "connection refused"}};
+    auto json = nlohmann::ordered_json::parse(mb::health::to_json_text(report));
+    EXPECT_EQ(json["backoff"][0]["account"], "alice");
+    EXPECT_EQ(json["backoff"][0]["upstream"], "imap.example:993");
+    EXPECT_EQ(json["backoff"][0]["proxy"], "corp");
+    EXPECT_EQ(json["backoff"][0]["retry_in_seconds"], 3.5);
+    EXPECT_EQ(json["backoff"][1]["proxy"], "direct");
+}
+
 }  // namespace

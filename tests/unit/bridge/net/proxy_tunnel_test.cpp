@@ -304,9 +304,10 @@ TEST_F(ProxyTunnelTest, RejectedCredentials) {
     proxy_ = &proxy;
     dial(proxy_at(proxy.port()), 143);
     ASSERT_TRUE(error_);
-    EXPECT_EQ(error_->failure, DialFailure::proxy);
+    EXPECT_EQ(error_->failure, DialFailure::proxy_auth);
     EXPECT_NE(error_->message.find("proxy corp (http://127.0.0.1:" + std::to_string(proxy.port()) +
-                                   "): proxy authentication failed (407 after credentials)"),
+                                   "): proxy authentication failed (407 after credentials); "
+                                   "check [[proxy]] corp username/password"),
               std::string::npos)
         << error_->message;
 }
@@ -322,6 +323,7 @@ TEST_F(ProxyTunnelTest, StrictModeRefusesTheOfferedScheme) {
     proxy_ = &proxy;
     dial(proxy_at(proxy.port(), ProxyAuthMode::digest), 143);
     ASSERT_TRUE(error_);
+    EXPECT_EQ(error_->failure, DialFailure::proxy_auth);
     EXPECT_NE(error_->message.find("offers Basic but auth = \"digest\""), std::string::npos)
         << error_->message;
 }
@@ -335,12 +337,14 @@ TEST_F(ProxyTunnelTest, AuthNoneFacingA407) {
     proxy_ = &proxy;
     dial(proxy_at(proxy.port(), ProxyAuthMode::none), 143);
     ASSERT_TRUE(error_);
+    EXPECT_EQ(error_->failure, DialFailure::proxy_auth);
     EXPECT_NE(error_->message.find("auth = \"none\""), std::string::npos) << error_->message;
 }
 
 struct Refusal {
     const char* answer;
     const char* message;
+    DialFailure failure = DialFailure::proxy;
 };
 
 class ProxyRefusalTest : public ProxyTunnelTest, public ::testing::WithParamInterface<Refusal> {};
@@ -355,7 +359,7 @@ TEST_P(ProxyRefusalTest, MessageNamesTheProxyTheTargetAndTheStatus) {
     proxy_ = &proxy;
     dial(proxy_at(proxy.port()), 143, nullptr, 5s, "imap.example.com");
     ASSERT_TRUE(error_);
-    EXPECT_EQ(error_->failure, DialFailure::proxy);
+    EXPECT_EQ(error_->failure, GetParam().failure);
     const std::string expected =
         "proxy corp (http://127.0.0.1:" + std::to_string(proxy.port()) + ") " + GetParam().message;
     EXPECT_EQ(error_->message.rfind(expected, 0), 0u) << error_->message;
@@ -365,7 +369,8 @@ INSTANTIATE_TEST_SUITE_P(
     Statuses, ProxyRefusalTest,
     ::testing::Values(
         Refusal{"HTTP/1.1 403 Forbidden\r\nContent-Length: 5\r\n\r\nnope!",
-                "refused CONNECT to imap.example.com:143 (403 Forbidden)"},
+                "refused CONNECT to imap.example.com:143 (403 Forbidden)",
+                DialFailure::proxy_refused},
         Refusal{"HTTP/1.1 502 Bad Gateway\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                 "could not reach imap.example.com:143 (502 Bad Gateway)"},
         Refusal{"HTTP/1.1 504 \r\nContent-Length: 0\r\n\r\n",
