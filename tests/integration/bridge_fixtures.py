@@ -304,10 +304,12 @@ class FakeUpstream:
     """A loopback TCP server in a thread. mode:
     'silent'     accepts and never says anything;
     'no-starttls' greets with a capability list without STARTTLS and answers CAPABILITY likewise;
-    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY."""
+    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY.
+    delay: seconds it waits before the greeting and before each answer (a slow upstream)."""
 
-    def __init__(self, mode, cert=None, key=None):
+    def __init__(self, mode, cert=None, key=None, delay=0.0):
         self.mode = mode
+        self.delay = delay
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -357,10 +359,12 @@ class FakeUpstream:
                 conn = self.context.wrap_socket(conn, server_side=True)
                 self.connections.append(conn)
                 caps = b"IMAP4rev1 AUTH=XOAUTH2 SASL-IR"
-                conn.sendall(b"* OK fake TLS upstream\r\n")
+                greeting = b"* OK fake TLS upstream\r\n"
             else:
                 caps = b"IMAP4rev1 AUTH=PLAIN LOGINDISABLED"
-                conn.sendall(b"* OK [CAPABILITY " + caps + b"] fake upstream without STARTTLS\r\n")
+                greeting = b"* OK [CAPABILITY " + caps + b"] fake upstream without STARTTLS\r\n"
+            self.stopped.wait(self.delay)
+            conn.sendall(greeting)
             buf = b""
             while not self.stopped.is_set():
                 data = conn.recv(4096)
@@ -370,6 +374,7 @@ class FakeUpstream:
                 while b"\r\n" in buf:
                     line, _, buf = buf.partition(b"\r\n")
                     tag = line.split(b" ", 1)[0]
+                    self.stopped.wait(self.delay)
                     if line.upper().endswith(b" CAPABILITY"):
                         conn.sendall(b"* CAPABILITY " + caps + b"\r\n" + tag + b" OK done\r\n")
                     else:
