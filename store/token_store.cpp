@@ -178,9 +178,19 @@ Result<TokenStore> TokenStore::open_with_passphrase(const std::filesystem::path&
     auto cipher = TokenCipher::from_passphrase(passphrase, *salt, cost);
     if (!cipher) return cipher.error();
     auto resealed = store.reseal_under(std::move(*cipher), *salt, cost);
-    if (!resealed)
+    if (!resealed) {
+        // Another process (the CLI beside the daemon) may have moved it first: use its salt.
+        auto now = read_key_derivation(store.db_.handle(), file);
+        if (now && *now) {
+            auto theirs = TokenCipher::from_passphrase(passphrase, (*now)->salt, (*now)->cost);
+            if (!theirs) return theirs.error();
+            store.cipher_ = std::move(*theirs);
+            if (auto checked = store.check_key(); !checked) return checked.error();
+            return store;
+        }
         return make_error("cannot move the token store " + file.string() +
                           " to its scrypt key (it is unchanged): " + resealed.error().message);
+    }
     if (*existing)
         store.notices_.push_back("re-encrypted " + std::to_string(*resealed) + " token row(s) of " +
                                  file.string() +

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <thread>
+
 #include "store/statement.h"
 #include "store/token_store.h"
 #include "tests/unit/store/temp_dir.h"
@@ -177,6 +179,25 @@ TEST(TokenKeyDerivation, FailedMigrationLeavesTheLegacyStoreAsItWas) {
     ASSERT_TRUE(legacy.ok()) << legacy.error().message;
     EXPECT_EQ(legacy->get("alice", "alice@example.com").value()->access_token.reveal(),
               kAccessText);
+}
+
+TEST(TokenKeyDerivation, TwoOpenersOfALegacyStoreBothSucceed) {
+    // Like the daemon's worker and the CLI after an upgrade: both find no salt, both derive, one
+    // migrates first; the other then takes the salt it wrote.
+    testing::TempDir dir;
+    write_legacy_store(dir.path(), "old passphrase");
+    std::optional<Result<TokenStore>> results[2];
+    std::thread openers[2];
+    for (int i = 0; i < 2; ++i)
+        openers[i] = std::thread([&, i] {
+            results[i].emplace(TokenStore::open_in(dir.path(), Secret("old passphrase")));
+        });
+    for (auto& opener : openers) opener.join();
+    for (auto& result : results) {
+        ASSERT_TRUE(result->ok()) << result->error().message;
+        EXPECT_EQ((*result)->get("alice", "alice@example.com").value()->access_token.reveal(),
+                  kAccessText);
+    }
 }
 
 }  // namespace
