@@ -304,7 +304,8 @@ class FakeUpstream:
     """A loopback TCP server in a thread. mode:
     'silent'     accepts and never says anything;
     'no-starttls' greets with a capability list without STARTTLS and answers CAPABILITY likewise;
-    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY.
+    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY;
+    'starttls-silent' offers STARTTLS, accepts it and then never starts its TLS handshake.
     delay: seconds it waits before the greeting and before each answer (a slow upstream)."""
 
     def __init__(self, mode, cert=None, key=None, delay=0.0):
@@ -360,6 +361,9 @@ class FakeUpstream:
                 self.connections.append(conn)
                 caps = b"IMAP4rev1 AUTH=XOAUTH2 SASL-IR"
                 greeting = b"* OK fake TLS upstream\r\n"
+            elif self.mode == "starttls-silent":
+                caps = b"IMAP4rev1 STARTTLS AUTH=XOAUTH2"
+                greeting = b"* OK [CAPABILITY " + caps + b"] fake upstream\r\n"
             else:
                 caps = b"IMAP4rev1 AUTH=PLAIN LOGINDISABLED"
                 greeting = b"* OK [CAPABILITY " + caps + b"] fake upstream without STARTTLS\r\n"
@@ -375,6 +379,10 @@ class FakeUpstream:
                     line, _, buf = buf.partition(b"\r\n")
                     tag = line.split(b" ", 1)[0]
                     self.stopped.wait(self.delay)
+                    if line.upper().endswith(b" STARTTLS"):
+                        conn.sendall(tag + b" OK begin TLS\r\n")
+                        self.stopped.wait(60)
+                        return
                     if line.upper().endswith(b" CAPABILITY"):
                         conn.sendall(b"* CAPABILITY " + caps + b"\r\n" + tag + b" OK done\r\n")
                     else:

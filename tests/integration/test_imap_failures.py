@@ -23,6 +23,7 @@ def fakes(rig):
         "wronghost": FakeUpstream("tls", rig.pki.wrong_host_cert, rig.pki.wrong_host_key).start(),
         "nostarttls": FakeUpstream("no-starttls").start(),
         "silent": FakeUpstream("silent").start(),
+        "stalledtls": FakeUpstream("starttls-silent").start(),
         # each answer 1.2 s late: greeting and CAPABILITY together overrun connect_timeout = 2
         "slow": FakeUpstream("tls", rig.pki.server_cert, rig.pki.server_key, delay=1.2).start(),
     }
@@ -42,6 +43,7 @@ def bridge(rig, fakes, tmp_path_factory):
         ("refused", closed_port(), "implicit", ca),
         ("silent", fakes["silent"].port, "implicit", ca),  # TLS handshake never answered
         ("silentplain", fakes["silent"].port, "starttls", ca),  # greeting never sent
+        ("stalledtls", fakes["stalledtls"].port, "starttls", ca),  # no handshake after STARTTLS
         ("slow", fakes["slow"].port, "implicit", ca),
     ]
     accounts = [
@@ -146,6 +148,7 @@ def test_token_for_another_user_is_rejected_upstream(bridge):
     ("refused", "refused"),
     ("silent", r"timed out after 2 s"),
     ("silentplain", r"did not answer the greeting within 2 s"),
+    ("stalledtls", r"timed out after [0-9.]+ s \(connect_timeout\)"),
 ])
 def test_upstream_failure_is_named(bridge, listener, reason):
     _, done = login(bridge.port[listener])
@@ -154,7 +157,7 @@ def test_upstream_failure_is_named(bridge, listener, reason):
     assert_still_serving(bridge)
 
 
-@pytest.mark.parametrize("listener", ["silent", "silentplain"])
+@pytest.mark.parametrize("listener", ["silent", "silentplain", "stalledtls"])
 def test_connect_timeout_is_honoured(bridge, listener):
     started = time.monotonic()
     _, done = login(bridge.port[listener])
