@@ -1,9 +1,13 @@
-// AES-256-GCM with OpenSSL EVP, HKDF key derivation and the key file (see token_cipher.h).
+// AES-256-GCM with OpenSSL EVP, scrypt (and legacy HKDF) key derivation and the key file (see
+// token_cipher.h).
 #include "store/token_cipher.h"
 
 #include <fcntl.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +25,19 @@ constexpr char kVersion = 1;
 constexpr std::string_view kHkdfInfo = "mailbridge token store v1";
 
 using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+// Bounds on a stored scrypt cost: above the default, yet no database can make the daemon spend
+// more than 128 * r * n = 1 GiB on one derivation.
+constexpr std::uint64_t kMaxScryptN = 1u << 20;
+constexpr std::uint32_t kMaxScryptR = 16;
+constexpr std::uint32_t kMaxScryptP = 4;
+constexpr std::uint64_t kScryptMaxMemory = 1100ull * 1024 * 1024;
+
+bool sane(const ScryptCost& cost) {
+    const bool power_of_two = cost.n >= 2 && (cost.n & (cost.n - 1)) == 0;
+    return power_of_two && cost.n <= kMaxScryptN && cost.r >= 1 && cost.r <= kMaxScryptR &&
+           cost.p >= 1 && cost.p <= kMaxScryptP;
+}
 
 const unsigned char* bytes(std::string_view text) {
     return reinterpret_cast<const unsigned char*>(text.data());
@@ -89,7 +106,46 @@ Result<TokenCipher> TokenCipher::from_key(const Secret& key) {
     return TokenCipher(key);
 }
 
-Result<TokenCipher> TokenCipher::from_passphrase(const Secret& secret) {
+Result<TokenCipher> TokenCipher::from_passphrase(const Secret& secret, std::string_view salt,
+                                                 const ScryptCost& cost) {
+    if (secret.empty())
+        return make_error("[daemon] token_key is empty — set a secret or remove the key");
+    if (salt.size() != kTokenSaltBytes || !sane(cost))
+        return make_error(
+            "the token store's key derivation settings are damaged (salt or scrypt "
+            "cost out of range) — restore the database from a backup, or move it "
+            "aside and run mailbridge auth again");
+    std::unique_ptr<EVP_KDF, decltype(&EVP_KDF_free)> kdf(EVP_KDF_fetch(nullptr, "SCRYPT", nullptr),
+                                                          &EVP_KDF_free);
+    std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(
+        kdf ? EVP_KDF_CTX_new(kdf.get()) : nullptr, &EVP_KDF_CTX_free);
+    std::string input = secret.reveal();
+    std::string salt_copy(salt);
+    std::uint64_t n = cost.n;
+    std::uint32_t r = cost.r;
+    std::uint32_t p = cost.p;
+    std::uint64_t max_memory = kScryptMaxMemory;
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_PASSWORD, input.data(), input.size()),
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, salt_copy.data(), salt_copy.size()),
+        OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_N, &n),
+        OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_R, &r),
+        OSSL_PARAM_construct_uint32(OSSL_KDF_PARAM_SCRYPT_P, &p),
+        OSSL_PARAM_construct_uint64(OSSL_KDF_PARAM_SCRYPT_MAXMEM, &max_memory),
+        OSSL_PARAM_construct_end()};
+    std::string key(kTokenKeyBytes, '\0');
+    const bool derived =
+        ctx && EVP_KDF_derive(ctx.get(), reinterpret_cast<unsigned char*>(key.data()), key.size(),
+                              params) == 1;
+    OPENSSL_cleanse(input.data(), input.size());
+    if (!derived)
+        return make_error(
+            "cannot derive the token key from [daemon] token_key (OpenSSL scrypt "
+            "failed; is the machine out of memory?)");
+    return TokenCipher(Secret(std::move(key)));
+}
+
+Result<TokenCipher> TokenCipher::from_legacy_hkdf_passphrase(const Secret& secret) {
     if (secret.empty())
         return make_error("[daemon] token_key is empty — set a secret or remove the key");
     std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(
@@ -106,6 +162,15 @@ Result<TokenCipher> TokenCipher::from_passphrase(const Secret& secret) {
         length != kTokenKeyBytes)
         return make_error("cannot derive the token key from [daemon] token_key (OpenSSL HKDF)");
     return TokenCipher(Secret(std::move(key)));
+}
+
+Result<std::string> TokenCipher::new_salt() {
+    std::string salt(kTokenSaltBytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
+        1)
+        return make_error(
+            "cannot generate a token store salt: the OpenSSL random generator failed");
+    return salt;
 }
 
 Result<TokenCipher> TokenCipher::from_key_file(const std::filesystem::path& file) {

@@ -121,6 +121,7 @@ LoadResult load_config_text(std::string_view text, const std::filesystem::path& 
     config.daemon = default_daemon_settings(base_dir);
     ConfigPositions positions;
     read_document(root, base_dir, diagnostics, config, positions);
+    pass_secret_command_env(config);
     check_across_tables(config, positions, diagnostics);
     if (!diagnostics.empty()) return LoadResult{std::nullopt, diagnostics.take()};
     return LoadResult{std::move(config), {}};

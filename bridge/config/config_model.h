@@ -20,6 +20,9 @@ struct SecretSource {
     std::string env_name;              // kind == env
     std::filesystem::path file;        // kind == file (resolved against the config file)
     std::vector<std::string> command;  // kind == command
+    // kind == command: variables the command gets from mailbridge's environment beside the
+    // fixed few (PATH, HOME, LANG, …); copied from [daemon] secret_command_env by the loader.
+    std::vector<std::string> command_env;
     bool empty() const { return kind == Kind::none || (kind == Kind::literal && literal.empty()); }
     bool operator==(const SecretSource&) const = default;
 };
@@ -54,6 +57,7 @@ struct DaemonSettings {
     int prelogin_timeout = 60;        // seconds a client may stay connected without logging in
     int failed_login_block_max = 30;  // seconds; longest block after wrong local passwords; 0 = off
     SecretSource admin_token;  // the admin secret for POSTs and the admin page on health_listen
+    std::vector<std::string> secret_command_env;  // extra variables secret commands receive
 };
 
 struct ServerSettings {

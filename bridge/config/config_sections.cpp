@@ -117,6 +117,34 @@ void read_secret(TableReader& reader, std::string_view key, bool allow_hash, Sec
     if (auto source = reader.secret(key, allow_hash)) target = std::move(*source);
 }
 
+// POSIX portable environment variable names: a letter or _, then letters, digits or _.
+bool is_env_name(std::string_view name) {
+    auto letter = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    };
+    return !name.empty() && letter(name.front()) &&
+           std::all_of(name.begin() + 1, name.end(),
+                       [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
+
+std::vector<std::string> read_env_names(TableReader& reader, std::string_view key) {
+    auto names = reader.string_list(key);
+    if (!names) return {};
+    for (const std::string& name : *names) {
+        if (is_env_name(name)) continue;
+        reader.report(key,
+                      "\"" + name + "\" in " + std::string(key) +
+                          " is not an environment variable name; use letters, digits and _ "
+                          "(not starting with a digit), e.g. [\"VAULT_ADDR\", \"VAULT_TOKEN\"]");
+        return {};
+    }
+    return *names;
+}
+
+void pass_env_to_command(SecretSource& source, const std::vector<std::string>& names) {
+    if (source.kind == SecretSource::Kind::command) source.command_env = names;
+}
+
 }  // namespace
 
 DaemonSettings default_daemon_settings(const std::filesystem::path& base_dir) {
@@ -164,6 +192,7 @@ DaemonSettings read_daemon(TableReader& reader, const std::filesystem::path& bas
     settings.failed_login_block_max =
         reader.integer("failed_login_block_max", min_block_max, max_block_max, "seconds")
             .value_or(settings.failed_login_block_max);
+    settings.secret_command_env = read_env_names(reader, "secret_command_env");
     reader.report_unknown_keys();
     return settings;
 }
@@ -345,6 +374,19 @@ AccountSettings read_account(TableReader& reader) {
     }
     reader.report_unknown_keys();
     return account;
+}
+
+void pass_secret_command_env(Config& config) {
+    const auto& names = config.daemon.secret_command_env;
+    pass_env_to_command(config.daemon.token_key, names);
+    pass_env_to_command(config.daemon.admin_token, names);
+    for (ProxySettings& proxy : config.proxies) pass_env_to_command(proxy.password, names);
+    for (AccountSettings& account : config.accounts) {
+        pass_env_to_command(account.local_password, names);
+        pass_env_to_command(account.local_passwords, names);
+        pass_env_to_command(account.upstream_password, names);
+        pass_env_to_command(account.client_secret, names);
+    }
 }
 
 }  // namespace mb::config

@@ -21,4 +21,8 @@ ServerSettings read_server(TableReader& reader);
 ProxySettings read_proxy(TableReader& reader);
 AccountSettings read_account(TableReader& reader);
 
+// Gives every { command = [...] } secret of config the names in [daemon] secret_command_env, so
+// whoever resolves it passes those variables on (call once all tables are read).
+void pass_secret_command_env(Config& config);
+
 }  // namespace mb::config

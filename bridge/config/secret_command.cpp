@@ -10,11 +10,11 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
-
-extern char** environ;
 
 namespace mb::config {
 namespace {
@@ -177,9 +177,38 @@ std::string describe_exit(int status) {
     return "ended abnormally";
 }
 
+// "NAME=value" for each allowed variable that is set, wiped when the run ends (values may be
+// secrets such as VAULT_TOKEN).
+class ChildEnvironment {
+  public:
+    explicit ChildEnvironment(const std::vector<std::string>& passed_env) {
+        std::vector<std::string> names(std::begin(always_passed_env), std::end(always_passed_env));
+        for (const auto& name : passed_env)
+            if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+        for (const auto& name : names) {
+            const char* value = std::getenv(name.c_str());
+            if (!value && name == "PATH") value = default_command_path;
+            if (value) entries_.push_back(name + "=" + value);
+        }
+        for (auto& entry : entries_) pointers_.push_back(entry.data());
+        pointers_.push_back(nullptr);
+    }
+    ChildEnvironment(const ChildEnvironment&) = delete;
+    ChildEnvironment& operator=(const ChildEnvironment&) = delete;
+    ~ChildEnvironment() {
+        for (auto& entry : entries_) OPENSSL_cleanse(entry.data(), entry.size());
+    }
+    char* const* get() const { return pointers_.data(); }
+
+  private:
+    std::vector<std::string> entries_;
+    std::vector<char*> pointers_;
+};
+
 }  // namespace
 
 Result<Secret> run_secret_command(const std::vector<std::string>& argv,
+                                  const std::vector<std::string>& passed_env,
                                   const CommandLimits& limits) {
     if (argv.empty() || argv.front().empty())
         return make_error(
@@ -196,11 +225,12 @@ Result<Secret> run_secret_command(const std::vector<std::string>& argv,
     std::vector<char*> args;
     for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
     args.push_back(nullptr);
+    ChildEnvironment environment(passed_env);
 
     const auto deadline = Clock::now() + limits.timeout;
     pid_t pid = -1;
     int spawned = ::posix_spawnp(&pid, args[0], settings.actions(), settings.attributes(),
-                                 args.data(), environ);
+                                 args.data(), environment.get());
     if (spawned != 0)
         return make_error("cannot run " + what + ": " + std::strerror(spawned) +
                           " (check the program name, PATH and its execute permission)");

@@ -121,7 +121,7 @@ Result<Secret> resolve_secret(const SecretSource& source, const CommandLimits& l
         case SecretSource::Kind::file:
             return read_secret_file(source.file);
         case SecretSource::Kind::command: {
-            auto output = run_secret_command(source.command, limits);
+            auto output = run_secret_command(source.command, source.command_env, limits);
             if (!output) return output.error();
             std::string value = output->reveal();
             strip_one_newline(value);

@@ -14,10 +14,11 @@ namespace mb::config {
 inline constexpr std::size_t max_secret_file_size = 64 * 1024;
 
 // literal → the value; env → the variable (error if unset); file → its contents; command → its
-// stdout; hash → the hash text (verified elsewhere); none → an empty Secret. File and command
-// values lose ONE trailing newline ("\n" or "\r\n"); an empty env/file/command value is an error.
-// Every non-empty value is registered with mb::log::register_secret. Errors name the variable,
-// path or program, never the value.
+// stdout (run with a minimal environment plus source.command_env, see run_secret_command); hash →
+// the hash text (verified elsewhere); none → an empty Secret. File and command values lose ONE
+// trailing newline ("\n" or "\r\n"); an empty env/file/command value is an error. Every non-empty
+// value is registered with mb::log::register_secret. Errors name the variable, path or program,
+// never the value.
 Result<Secret> resolve_secret(const SecretSource& source, const CommandLimits& limits = {});
 
 // True for the `local_password = { hash = "…" }` form.

@@ -175,13 +175,10 @@ void UpstreamDialer::start_tls(std::unique_ptr<ByteStream> plain, const DialTarg
     tunnel_.reset();
     target_ = target;
     done_ = std::move(done);
-    if (!deadline_.is_open() || deadline_at_ <= std::chrono::steady_clock::now()) {
-        started_ = std::chrono::steady_clock::now();
-        arm_deadline(timeout);
-    } else {
-        // Keep the dial's deadline: connect_timeout bounds the whole chain.
-        uv_timer_again(deadline_.get());
-    }
+    // The caller passes what is left of its connect_timeout budget (the dial's deadline timer
+    // stopped when the dial finished, so it is armed again here).
+    started_ = std::chrono::steady_clock::now();
+    arm_deadline(timeout);
     handshake(std::move(plain));
 }
 

@@ -67,8 +67,8 @@ class UpstreamDialer {
 
     // Connects; `done` gets the stream (TLS established when implicit) or the error.
     void dial(const DialTarget& target, std::chrono::milliseconds timeout, Done done);
-    // Wraps an open plain stream in TLS (STARTTLS) and waits for the handshake, within what is
-    // left of the deadline set by dial() (or `timeout` when no dial ran).
+    // Wraps an open plain stream in TLS (STARTTLS) and waits for the handshake within `timeout`
+    // (the caller's connect_timeout budget left after the dial and the STARTTLS exchange).
     void start_tls(std::unique_ptr<ByteStream> plain, const DialTarget& target,
                    std::chrono::milliseconds timeout, Done done);
     void cancel();

@@ -1,7 +1,9 @@
-// Dialing, line reading, STARTTLS upgrade, phase timer and failure of UpstreamConversation.
+// Dialing, line reading, STARTTLS upgrade, deadlines and failure of UpstreamConversation.
 #include "bridge/session/upstream_conversation.h"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "bridge/log/log.h"
 #include "bridge/net/stream_release.h"
@@ -32,11 +34,23 @@ std::string UpstreamConversation::where() const {
     return settings_.target.host + ":" + std::to_string(settings_.target.port);
 }
 
+void UpstreamConversation::start_deadline(std::string what) {
+    deadline_ = std::chrono::steady_clock::now() + settings_.timeout;
+    deadline_covers_ = std::move(what);
+}
+
+std::chrono::milliseconds UpstreamConversation::time_left() const {
+    auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+    return std::max(left, std::chrono::milliseconds(0));
+}
+
 void UpstreamConversation::dial() {
     net::DialTarget target = settings_.target;
     target.implicit_tls = !settings_.starttls;
+    start_deadline("connecting, TLS and the greeting");
     dialer_.dial(
-        target, settings_.timeout,
+        target, time_left(),
         [this](std::unique_ptr<net::ByteStream> stream, std::optional<net::DialError> error) {
             if (error) {
                 fail(upstream_failure_of(error->failure), error->message);
@@ -56,7 +70,7 @@ void UpstreamConversation::upgrade_tls() {
     plain->set_handlers({});
     framer_ = protocol::LineFramer();
     dialer_.start_tls(
-        std::move(plain), settings_.target, settings_.timeout,
+        std::move(plain), settings_.target, time_left(),
         [this](std::unique_ptr<net::ByteStream> stream, std::optional<net::DialError> error) {
             upgrading_ = false;
             if (error) {
@@ -156,11 +170,13 @@ void UpstreamConversation::arm_timer(std::string phase) {
             auto* self = static_cast<UpstreamConversation*>(t->data);
             if (!self) return;
             self->fail(UpstreamFailure::timeout,
-                       fmt::format("upstream {} did not answer {} within {:g} s (connect_timeout)",
+                       fmt::format("upstream {} did not answer {} within {:g} s (connect_timeout, "
+                                   "one budget for {})",
                                    self->where(), self->phase_,
-                                   static_cast<double>(self->settings_.timeout.count()) / 1000));
+                                   static_cast<double>(self->settings_.timeout.count()) / 1000,
+                                   self->deadline_covers_));
         },
-        static_cast<uint64_t>(settings_.timeout.count()), 0);
+        static_cast<uint64_t>(time_left().count()), 0);
 }
 
 void UpstreamConversation::stop_timer() {

@@ -1,8 +1,8 @@
 // UpstreamConversation: the part every upstream client role shares (IMAP, POP3, SMTP): dial
 // (TCP + implicit TLS, or plain for STARTTLS), read CRLF lines, upgrade to TLS mid-stream, bound
-// each phase by connect_timeout, fail with an UpstreamError, and hand the authenticated stream
-// over. Subclasses speak the protocol in on_line(). Owned by a session through UpstreamClient;
-// destroying it cancels everything and no callback runs afterwards.
+// the preparation and each authentication by connect_timeout, fail with an UpstreamError, and
+// hand the authenticated stream over. Subclasses speak the protocol in on_line(). Owned by a
+// session through UpstreamClient; destroying it cancels everything and no callback runs afterwards.
 #pragma once
 
 #include <uv.h>
@@ -67,7 +67,9 @@ class UpstreamConversation : public UpstreamClient {
     struct Settings {
         net::DialTarget target;
         bool starttls = false;
-        std::chrono::milliseconds timeout{10000};  // connect_timeout, per phase
+        // connect_timeout: one deadline from dial() until ready (TCP, proxy, TLS, greeting,
+        // STARTTLS, capabilities), then one per authentication, from its start.
+        std::chrono::milliseconds timeout{10000};
     };
 
     UpstreamConversation(uv_loop_t* loop, Settings settings);
@@ -92,6 +94,7 @@ class UpstreamConversation : public UpstreamClient {
     void upgrade_tls();
     void send(std::string bytes);
     void send_secret(const Secret& bytes);
+    // Waits for `phase` (named in the timeout message) until the current deadline passes.
     void arm_timer(std::string phase);
     void stop_timer();
     // The authentication succeeded: keep `rest` for the relay and stop reading.
@@ -110,8 +113,13 @@ class UpstreamConversation : public UpstreamClient {
                                    const std::string& user, const Secret& token);
 
     // Completion, one per step: the handler given to prepare() / authenticate() runs once.
+    // expect_authenticated() also starts the authentication's own deadline, so the time the
+    // prepared upstream waited for the client's login is not charged to it.
     void expect_prepared(PreparedHandler done) { prepared_ = std::move(done); }
-    void expect_authenticated(AuthHandler done) { auth_done_ = std::move(done); }
+    void expect_authenticated(AuthHandler done) {
+        auth_done_ = std::move(done);
+        start_deadline("the authentication");
+    }
     // A password authentication is under way with `method` (auth_method() reports it).
     void set_password_method(std::string method) { password_method_ = std::move(method); }
     // The SASL PLAIN response for a password login (method "PLAIN"); nullopt after failing the
@@ -135,6 +143,9 @@ class UpstreamConversation : public UpstreamClient {
   private:
     void adopt(std::unique_ptr<net::ByteStream> stream);
     void on_data(std::string_view bytes);
+    // A fresh connect_timeout budget from now; `what` it covers is named in timeout messages.
+    void start_deadline(std::string what);
+    std::chrono::milliseconds time_left() const;
 
     uv_loop_t* loop_;
     Settings settings_;
@@ -143,6 +154,8 @@ class UpstreamConversation : public UpstreamClient {
     protocol::LineFramer framer_;
     net::UvHandle<uv_timer_t> timer_;
     std::string phase_;
+    std::chrono::steady_clock::time_point deadline_{};
+    std::string deadline_covers_;
     std::string leftover_;
     PreparedHandler prepared_;
     AuthHandler auth_done_;

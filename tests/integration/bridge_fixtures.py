@@ -310,14 +310,18 @@ class FakeUpstream:
     'no-starttls' greets with a capability list without STARTTLS and answers CAPABILITY likewise;
     'pop3-no-stls', 'smtp-no-starttls' the same for POP3 (CAPA without STLS) and SMTP (EHLO
                  without STARTTLS);
-    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY.
+    'tls'        implicit TLS with (cert, key), then greets `* OK` and answers CAPABILITY;
+    'starttls-silent' offers STARTTLS, accepts it and then never starts its TLS handshake.
     Every other IMAP command gets `TAG <refusal>`; .commands lists each IMAP command's name as
-    received, .lines the command lines the plain-text POP3/SMTP fakes received."""
+    received, .lines the command lines the plain-text POP3/SMTP fakes received.
+    delay: seconds it waits before the greeting and before each answer (a slow upstream)."""
 
-    def __init__(self, mode, cert=None, key=None, refusal=b"NO fake upstream does nothing"):
+    def __init__(self, mode, cert=None, key=None, refusal=b"NO fake upstream does nothing",
+                 delay=0.0):
         self.mode = mode
         self.refusal = refusal
         self.commands = []
+        self.delay = delay
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", 0))
@@ -371,10 +375,15 @@ class FakeUpstream:
                 conn = self.context.wrap_socket(conn, server_side=True)
                 self.connections.append(conn)
                 caps = b"IMAP4rev1 AUTH=XOAUTH2 SASL-IR"
-                conn.sendall(b"* OK fake TLS upstream\r\n")
+                greeting = b"* OK fake TLS upstream\r\n"
+            elif self.mode == "starttls-silent":
+                caps = b"IMAP4rev1 STARTTLS AUTH=XOAUTH2"
+                greeting = b"* OK [CAPABILITY " + caps + b"] fake upstream\r\n"
             else:
                 caps = b"IMAP4rev1 AUTH=PLAIN LOGINDISABLED"
-                conn.sendall(b"* OK [CAPABILITY " + caps + b"] fake upstream without STARTTLS\r\n")
+                greeting = b"* OK [CAPABILITY " + caps + b"] fake upstream without STARTTLS\r\n"
+            self.stopped.wait(self.delay)
+            conn.sendall(greeting)
             buf = b""
             while not self.stopped.is_set():
                 data = conn.recv(4096)
@@ -385,6 +394,11 @@ class FakeUpstream:
                     line, _, buf = buf.partition(b"\r\n")
                     tag = line.split(b" ", 1)[0]
                     self.commands.append((line.split(b" ") + [b""])[1].upper().decode("latin-1"))
+                    self.stopped.wait(self.delay)
+                    if line.upper().endswith(b" STARTTLS"):
+                        conn.sendall(tag + b" OK begin TLS\r\n")
+                        self.stopped.wait(60)
+                        return
                     if line.upper().endswith(b" CAPABILITY"):
                         conn.sendall(b"* CAPABILITY " + caps + b"\r\n" + tag + b" OK done\r\n")
                     else:

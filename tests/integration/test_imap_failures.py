@@ -23,6 +23,9 @@ def fakes(rig):
         "wronghost": FakeUpstream("tls", rig.pki.wrong_host_cert, rig.pki.wrong_host_key).start(),
         "nostarttls": FakeUpstream("no-starttls").start(),
         "silent": FakeUpstream("silent").start(),
+        "stalledtls": FakeUpstream("starttls-silent").start(),
+        # each answer 1.2 s late: greeting and CAPABILITY together overrun connect_timeout = 2
+        "slow": FakeUpstream("tls", rig.pki.server_cert, rig.pki.server_key, delay=1.2).start(),
     }
     yield made
     for fake in made.values():
@@ -40,6 +43,8 @@ def bridge(rig, fakes, tmp_path_factory):
         ("refused", closed_port(), "implicit", ca),
         ("silent", fakes["silent"].port, "implicit", ca),  # TLS handshake never answered
         ("silentplain", fakes["silent"].port, "starttls", ca),  # greeting never sent
+        ("stalledtls", fakes["stalledtls"].port, "starttls", ca),  # no handshake after STARTTLS
+        ("slow", fakes["slow"].port, "implicit", ca),
     ]
     accounts = [
         account_block(rig, "alice", ALICE),
@@ -143,6 +148,7 @@ def test_token_for_another_user_is_rejected_upstream(bridge):
     ("refused", "refused"),
     ("silent", r"timed out after 2 s"),
     ("silentplain", r"did not answer the greeting within 2 s"),
+    ("stalledtls", r"timed out after [0-9.]+ s \(connect_timeout\)"),
 ])
 def test_upstream_failure_is_named(bridge, listener, reason):
     _, done = login(bridge.port[listener])
@@ -151,13 +157,35 @@ def test_upstream_failure_is_named(bridge, listener, reason):
     assert_still_serving(bridge)
 
 
-@pytest.mark.parametrize("listener", ["silent", "silentplain"])
+@pytest.mark.parametrize("listener", ["silent", "silentplain", "stalledtls"])
 def test_connect_timeout_is_honoured(bridge, listener):
     started = time.monotonic()
     _, done = login(bridge.port[listener])
     elapsed = time.monotonic() - started
     assert done.startswith(b"L1 NO"), done
     assert 1.5 < elapsed < 2 + 3, f"connect_timeout of 2 s took {elapsed:.1f} s"
+
+
+def test_connect_timeout_is_one_deadline_for_all_phases(bridge):
+    # Greeting after 1.2 s, CAPABILITY answer after 2.4 s: each phase alone fits in 2 s, together
+    # they do not.
+    started = time.monotonic()
+    _, done = login(bridge.port["slow"])
+    elapsed = time.monotonic() - started
+    assert_tagged(done, "L1", "NO", r"^L1 NO \[UNAVAILABLE\] alice: ",
+                  r"did not answer CAPABILITY within 2 s \(connect_timeout")
+    assert 1.5 < elapsed < 2 + 1, f"the 2 s connect_timeout ended after {elapsed:.1f} s"
+    assert_still_serving(bridge)
+
+
+def test_client_think_time_is_not_charged_to_the_authentication(bridge):
+    with RawImap.connect(bridge.port["good"]) as s:
+        s.greeting()
+        # The client's think time (not a wait for a signal): longer than connect_timeout, while
+        # the bridge holds the prepared upstream; the authentication then gets its own budget.
+        time.sleep(2.5)
+        _, done = s.login()
+    assert_tagged(done, "L1", "OK")
 
 
 def test_failures_are_logged_with_the_reason(bridge):

@@ -149,6 +149,8 @@ TEST(ConfigLoader, FullFileArrivesInTheStructs) {
     EXPECT_EQ(config.daemon.prelogin_timeout, 30);
     EXPECT_EQ(config.daemon.failed_login_block_max, 120);
     EXPECT_EQ(config.daemon.admin_token.kind, SecretSource::Kind::env);
+    const std::vector<std::string> vault_names{"VAULT_ADDR", "VAULT_TOKEN"};
+    EXPECT_EQ(config.daemon.secret_command_env, vault_names);
 
     ASSERT_EQ(config.servers.size(), 3u);
     const ServerSettings& imap = config.servers[0];
@@ -207,6 +209,7 @@ TEST(ConfigLoader, FullFileArrivesInTheStructs) {
     EXPECT_EQ(contoso.client_secret.kind, SecretSource::Kind::command);
     EXPECT_EQ(contoso.client_secret.command,
               (std::vector<std::string>{"printf", "%s\n", "from-command"}));
+    EXPECT_EQ(contoso.client_secret.command_env, vault_names);
     EXPECT_EQ(contoso.scopes, (std::vector<std::string>{"https://outlook.office365.com/.default"}));
     EXPECT_EQ(contoso.redirect_uri, "http://127.0.0.1:8765/cb");
     EXPECT_EQ(contoso.proxy, "plain");
@@ -316,6 +319,15 @@ TEST(ConfigLoader, UnknownTopLevelTable) {
                        {"unknown key \"demon\" at the top level (did you mean \"daemon\"?)"});
     expect_one_problem("color = true\n" + std::string(valid_base), 1, 1,
                        {"unknown key \"color\" at the top level", "[[account]]"});
+}
+
+TEST(ConfigLoader, SecretCommandEnvTakesVariableNamesOnly) {
+    expect_one_problem("[daemon]\nsecret_command_env = [\"VAULT_ADDR\", \"1BAD\"]\n", 2, 22,
+                       {"\"1BAD\" in secret_command_env is not an environment variable name"});
+    expect_one_problem("[daemon]\nsecret_command_env = [\"A=B\"]\n", 2, 22,
+                       {"\"A=B\"", "not an environment variable name"});
+    expect_one_problem("[daemon]\nsecret_command_env = \"VAULT_ADDR\"\n", 2, 22,
+                       {"secret_command_env in [daemon] must be an array of strings"});
 }
 
 TEST(ConfigLoader, UnknownKeyInsideASecretTable) {

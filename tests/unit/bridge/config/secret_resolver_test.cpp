@@ -199,6 +199,54 @@ TEST(ResolveSecret, CommandOutputIsBounded) {
     EXPECT_EQ(exact->reveal().size(), 65536u);
 }
 
+// Names of the variables in `env` output ("NAME=value" lines).
+std::vector<std::string> variable_names(const std::string& env_output) {
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    while (start < env_output.size()) {
+        std::size_t end = env_output.find('\n', start);
+        if (end == std::string::npos) end = env_output.size();
+        std::string line = env_output.substr(start, end - start);
+        names.push_back(line.substr(0, line.find('=')));
+        start = end + 1;
+    }
+    return names;
+}
+
+TEST(ResolveSecret, CommandGetsOnlyTheAllowedEnvironment) {
+    ::setenv("MB_SECRET_TEST_HIDDEN", "hidden-value", 1);
+    ::setenv("MB_SECRET_TEST_PASSED", "passed-value", 1);
+    std::string saved_home = std::getenv("HOME") ? std::getenv("HOME") : "";
+    ::setenv("HOME", "/home/secret-test", 1);
+    SecretSource source = command({"env"});
+    source.command_env = {"MB_SECRET_TEST_PASSED", "MB_SECRET_TEST_UNSET"};
+    std::string output = resolved(source);
+    ::unsetenv("MB_SECRET_TEST_HIDDEN");
+    ::unsetenv("MB_SECRET_TEST_PASSED");
+    if (saved_home.empty())
+        ::unsetenv("HOME");
+    else
+        ::setenv("HOME", saved_home.c_str(), 1);
+
+    EXPECT_THAT(output, HasSubstr("MB_SECRET_TEST_PASSED=passed-value"));
+    EXPECT_THAT(output, HasSubstr("HOME=/home/secret-test"));
+    EXPECT_THAT(output, HasSubstr("PATH="));
+    EXPECT_THAT(output, Not(HasSubstr("MB_SECRET_TEST_HIDDEN")));
+    EXPECT_THAT(output, Not(HasSubstr("MB_SECRET_TEST_UNSET")));
+    std::vector<std::string> allowed(std::begin(always_passed_env), std::end(always_passed_env));
+    allowed.push_back("MB_SECRET_TEST_PASSED");
+    for (const std::string& name : variable_names(output))
+        EXPECT_THAT(allowed, ::testing::Contains(name)) << "the command got " << name;
+}
+
+TEST(ResolveSecret, CommandGetsADefaultPathWhenTheDaemonHasNone) {
+    std::string saved_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+    ::unsetenv("PATH");
+    std::string output = resolved(command({"/usr/bin/env"}));
+    if (!saved_path.empty()) ::setenv("PATH", saved_path.c_str(), 1);
+    EXPECT_THAT(output, HasSubstr(std::string("PATH=") + default_command_path));
+}
+
 TEST(ResolveSecret, CommandGetsEmptyStdin) {
     EXPECT_EQ(resolved(command({"sh", "-c", "cat; echo done"})), "done");
 }
