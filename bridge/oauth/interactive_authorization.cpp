@@ -4,9 +4,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include <spdlog/spdlog.h>
+
 #include "bridge/config/secret_resolver.h"
 #include "bridge/oauth/account_endpoints.h"
 #include "bridge/oauth/http_proxy_config.h"
+#include "protocol/oauth/identity_claims.h"
 
 namespace mb::oauth {
 
@@ -44,6 +47,33 @@ std::string joined(const std::vector<std::string>& scopes) {
     return out;
 }
 
+// Refuses a grant whose id_token names another identity than the one being authorized (a user
+// signed in at the provider with another account). Without an id_token naming one, the grant is
+// stored and the log says that nobody could check whose it is.
+Result<void> check_grant_identity(const InteractiveClient& client,
+                                  const InteractiveEndpoints& endpoints,
+                                  const protocol::oauth::TokenGrant& grant) {
+    const auto& account = *client.account;
+    std::optional<std::string> named;
+    if (grant.id_token) {
+        auto claims = protocol::oauth::id_token_claims(grant.id_token->reveal());
+        if (!claims) return claims.error();
+        auto checked = protocol::oauth::check_identity(*claims, client.identity, endpoints.issuer,
+                                                       account.client_id);
+        if (!checked) return checked.error();
+        named = std::move(*checked);
+    }
+    if (named)
+        spdlog::info("oauth: account {} login {}: the provider confirmed the identity {}",
+                     account.name, client.login, *named);
+    else
+        spdlog::info(
+            "oauth: account {} login {}: the identity of the new token could not be checked "
+            "(no id_token naming email, preferred_username or upn; add the openid scope)",
+            account.name, client.login);
+    return {};
+}
+
 }  // namespace
 
 bool account_matches_login(const std::string& pattern, const std::string& login) {
@@ -78,6 +108,7 @@ Result<InteractiveClient> interactive_client(const config::Config& config,
     InteractiveClient client;
     client.account = &account;
     client.login = login;
+    client.identity = account.upstream_user.empty() ? login : account.upstream_user;
     client.connect_timeout = std::chrono::seconds(config.daemon.connect_timeout);
     client.request_timeout = 2 * client.connect_timeout;
     if (!account.client_secret.empty()) {
@@ -114,6 +145,9 @@ Result<AuthorizationOutcome> authorize_and_store(const InteractiveClient& client
     if (!grant)
         return make_error("account " + account.name + " login " + client.login + ": " +
                           grant.error().message);
+    if (auto checked = check_grant_identity(client, *endpoints, *grant); !checked)
+        return make_error("account " + account.name + " login " + client.login + ": " +
+                          checked.error().message + " (the stored token, if any, was kept)");
 
     store::StoredToken row;
     row.account = account.name;

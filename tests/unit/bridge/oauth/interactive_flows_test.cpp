@@ -71,8 +71,8 @@ class SharedText : public std::stringbuf {
     std::recursive_mutex mutex_;  // xsputn may call overflow
 };
 
-std::string page(const std::string& query) {
-    return "<p>" + query + "</p>";
+RedirectVerdict page(const std::string& query) {
+    return RedirectVerdict{true, "<p>" + query + "</p>"};
 }
 
 TEST(RedirectListener, TakesTheQueryOfTheRedirectPathOnly) {
@@ -97,6 +97,27 @@ TEST(RedirectListener, TakesTheQueryOfTheRedirectPathOnly) {
         EXPECT_EQ(found.rfind("HTTP/1.1 200", 0), 0u) << chunk;
         EXPECT_NE(found.find("<p>code=c1&state=s1</p>"), std::string::npos) << found;
     }
+}
+
+TEST(RedirectListener, RefusedRequestsGet400AndTheWaitGoesOn) {
+    auto listener = RedirectListener::open("http://127.0.0.1:0/callback");
+    ASSERT_TRUE(listener.ok());
+    std::string refused;
+    std::string accepted;
+    std::thread browser([&, port = listener->port()] {
+        refused = http_exchange(port, "GET /callback?state=forged HTTP/1.1\r\n\r\n", 4096);
+        accepted = http_exchange(port, "GET /callback?state=s1 HTTP/1.1\r\n\r\n", 4096);
+    });
+    auto query = listener->wait(5s, [](const std::string& q) {
+        return RedirectVerdict{q == "state=s1", q == "state=s1" ? "yes" : "not yours"};
+    });
+    browser.join();
+    ASSERT_TRUE(query.ok()) << query.error().message;
+    EXPECT_EQ(*query, "state=s1");
+    EXPECT_EQ(refused.rfind("HTTP/1.1 400", 0), 0u) << refused;
+    EXPECT_NE(refused.find("not yours"), std::string::npos);
+    EXPECT_NE(refused.find("frame-ancestors 'none'"), std::string::npos);
+    EXPECT_EQ(accepted.rfind("HTTP/1.1 200", 0), 0u) << accepted;
 }
 
 TEST(RedirectListener, TimesOutWithAClearMessage) {
@@ -146,7 +167,8 @@ class InteractiveFlowTest : public ::testing::Test {
         account_.device_authorization_endpoint = server_.url("/device");
         account_.redirect_uri = "http://127.0.0.1:0/callback";
         client_.account = &account_;
-        client_.login = "bob@example.com";
+        client_.login = "bob";
+        client_.identity = "bob@example.com";
         client_.connect_timeout = 1s;
         client_.request_timeout = 2s;
         io_.out = &out_;
@@ -196,6 +218,14 @@ TEST_F(InteractiveFlowTest, AuthorizationCodeWithPkce) {
     const std::string redirect = value("redirect_uri");
     const auto port = static_cast<std::uint16_t>(
         std::stoi(redirect.substr(redirect.rfind(':') + 1, redirect.rfind('/'))));
+    // Stray or forged redirects (another state, none, an error without state) do not end it.
+    for (const std::string stray : {"code=forged&state=other", "code=forged", "error=access_denied",
+                                    "error=access_denied&state=x"}) {
+        const std::string answer =
+            http_exchange(port, "GET /callback?" + stray + " HTTP/1.1\r\n\r\n", 4096);
+        EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << stray << answer;
+        EXPECT_NE(answer.find("keeps waiting"), std::string::npos) << answer;
+    }
     http_exchange(port, "GET /callback?code=the-code&state=" + value("state") + " HTTP/1.1\r\n\r\n",
                   4096);
     flow.join();
