@@ -101,8 +101,11 @@ std::string state_html(const config::AccountSettings& account, const std::string
         state && (state->phase == Phase::starting || state->phase == Phase::waiting_for_user);
     std::string body;
     if (!state) {
-        body = "<p>No authorization was started from this page yet.</p>" +
-               start_button(account.name, login, "Authorize " + html_escaped(login));
+        body =
+            "<p>No authorization was started from this page yet. Starting one needs the admin "
+            "token: POST here with <code>Authorization: Bearer</code> and [daemon] "
+            "admin_token (see the README).</p>" +
+            start_button(account.name, login, "Authorize " + html_escaped(login));
     } else if (state->phase == Phase::starting) {
         body = "<p>Starting the sign-in…</p>";
     } else if (state->phase == Phase::waiting_for_user && !admin) {
