@@ -41,8 +41,9 @@ Result<std::string> base64url_decode(std::string_view text) {
     return out;
 }
 
-Result<std::string> string_claim(const nlohmann::json& object, std::string_view name) {
-    auto value = optional_string_member(object, name, kWhat);
+Result<std::string> string_claim(const nlohmann::json& object, std::string_view name,
+                                 std::string_view what) {
+    auto value = optional_string_member(object, name, what);
     if (!value) return value.error();
     return value->value_or("");
 }
@@ -52,6 +53,34 @@ bool same_ignoring_case(std::string_view a, std::string_view b) {
                return std::tolower(static_cast<unsigned char>(x)) ==
                       std::tolower(static_cast<unsigned char>(y));
            });
+}
+
+Result<IdentityClaims> claims_of(std::string_view json, std::string_view what) {
+    auto object = parse_bounded_json_object(json, what);
+    if (!object) return object.error();
+
+    IdentityClaims claims;
+    for (auto [name, field] : {std::pair{"iss", &claims.issuer}, std::pair{"email", &claims.email},
+                               std::pair{"preferred_username", &claims.preferred_username},
+                               std::pair{"upn", &claims.upn}}) {
+        auto value = string_claim(*object, name, what);
+        if (!value) return value.error();
+        *field = std::move(*value);
+    }
+    if (auto aud = object->find("aud"); aud != object->end() && !aud->is_null()) {
+        if (aud->is_string()) {
+            claims.audience.push_back(aud->get<std::string>());
+        } else if (aud->is_array()) {
+            for (const auto& entry : *aud) {
+                if (!entry.is_string())
+                    return make_error(std::string(what) + ": \"aud\" is not a string list");
+                claims.audience.push_back(entry.get<std::string>());
+            }
+        } else {
+            return make_error(std::string(what) + ": \"aud\" is not a string or a string list");
+        }
+    }
+    return claims;
 }
 
 }  // namespace
@@ -67,30 +96,11 @@ Result<IdentityClaims> id_token_claims(std::string_view id_token) {
             "for this client at the provider");
     auto payload = base64url_decode(id_token.substr(first + 1, second - first - 1));
     if (!payload) return payload.error();
-    auto object = parse_bounded_json_object(*payload, kWhat);
-    if (!object) return object.error();
+    return claims_of(*payload, kWhat);
+}
 
-    IdentityClaims claims;
-    for (auto [name, field] : {std::pair{"iss", &claims.issuer}, std::pair{"email", &claims.email},
-                               std::pair{"preferred_username", &claims.preferred_username},
-                               std::pair{"upn", &claims.upn}}) {
-        auto value = string_claim(*object, name);
-        if (!value) return value.error();
-        *field = std::move(*value);
-    }
-    if (auto aud = object->find("aud"); aud != object->end() && !aud->is_null()) {
-        if (aud->is_string()) {
-            claims.audience.push_back(aud->get<std::string>());
-        } else if (aud->is_array()) {
-            for (const auto& entry : *aud) {
-                if (!entry.is_string()) return make_error("id_token: \"aud\" is not a string list");
-                claims.audience.push_back(entry.get<std::string>());
-            }
-        } else {
-            return make_error("id_token: \"aud\" is not a string or a string list");
-        }
-    }
-    return claims;
+Result<IdentityClaims> userinfo_claims(std::string_view body) {
+    return claims_of(body, "userinfo answer");
 }
 
 std::optional<std::string> named_identity(const IdentityClaims& claims) {

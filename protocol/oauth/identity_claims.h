@@ -25,6 +25,9 @@ struct IdentityClaims {
 // Errors say what is malformed (an encrypted id_token cannot be read) without quoting it.
 Result<IdentityClaims> id_token_claims(std::string_view id_token);
 
+// The claims of an OpenID Connect userinfo answer (OIDC Core 5.3.2, a JSON object).
+Result<IdentityClaims> userinfo_claims(std::string_view body);
+
 // The identity the claims name: email, else preferred_username, else upn; nullopt when none.
 std::optional<std::string> named_identity(const IdentityClaims& claims);
 

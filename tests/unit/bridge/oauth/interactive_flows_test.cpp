@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bridge/oauth/interactive_authorization.h"
 #include "bridge/oauth/loopback_redirect.h"
 #include "protocol/oauth/authorization_request.h"
 #include "protocol/oauth/pkce.h"
@@ -313,17 +314,57 @@ TEST_F(InteractiveFlowTest, DiscoveryFillsMissingEndpoints) {
     account_.issuer = server_.url("");
     server_.push({200, R"({"issuer":")" + server_.url("") + R"(","token_endpoint":")" +
                            server_.url("/t") + R"(","device_authorization_endpoint":")" +
-                           server_.url("/d") + R"("})"});
+                           server_.url("/d") + R"(","userinfo_endpoint":")" + server_.url("/u") +
+                           R"("})"});
     auto resolved = resolve_interactive_endpoints(client_);
     ASSERT_TRUE(resolved.ok()) << resolved.error().message;
     EXPECT_EQ(resolved->token, server_.url("/t"));
     EXPECT_EQ(resolved->device_authorization, server_.url("/d"));
+    EXPECT_EQ(resolved->userinfo, server_.url("/u"));
     EXPECT_EQ(server_.seen().at(0).target, "/.well-known/openid-configuration");
     server_.push({200, R"({"issuer":")" + server_.url("") + R"(","token_endpoint":")" +
                            server_.url("/t") + R"("})"});
     auto incomplete = resolve_interactive_endpoints(client_);
     ASSERT_FALSE(incomplete.ok());
     EXPECT_NE(incomplete.error().message.find("device_authorization_endpoint"), std::string::npos);
+}
+
+TEST_F(InteractiveFlowTest, GrantIdentityFromIdTokenElseUserinfo) {
+    auto endpoints = this->endpoints();
+    protocol::oauth::TokenGrant grant;
+    grant.access_token = Secret("new-at");
+    auto jwt = [](const std::string& payload) {
+        return Secret("e30." + protocol::oauth::base64url(payload) + ".sig");
+    };
+    // No id_token, no userinfo endpoint: nothing to check, the grant passes.
+    EXPECT_TRUE(check_grant_identity(client_, endpoints, grant).ok());
+    grant.id_token = jwt(R"({"aud":"app","email":"BOB@example.com"})");
+    EXPECT_TRUE(check_grant_identity(client_, endpoints, grant).ok());
+    grant.id_token = jwt(R"({"aud":"app","email":"eve@example.com"})");
+    auto refused = check_grant_identity(client_, endpoints, grant);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("signed in eve@example.com, but this authorization is "
+                                           "for bob@example.com"),
+              std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(server_.requests(), 0);
+
+    // The id_token names nobody: the userinfo endpoint is asked with the new access token.
+    endpoints.userinfo = server_.url("/userinfo");
+    grant.id_token = jwt(R"({"sub":"x"})");
+    server_.push({200, R"({"sub":"x","preferred_username":"eve@example.com"})"});
+    auto by_userinfo = check_grant_identity(client_, endpoints, grant);
+    ASSERT_FALSE(by_userinfo.ok());
+    EXPECT_NE(by_userinfo.error().message.find("signed in eve@example.com"), std::string::npos);
+    ASSERT_EQ(server_.requests(), 1);
+    EXPECT_EQ(server_.seen().at(0).method, "GET");
+    EXPECT_EQ(server_.seen().at(0).headers.at("authorization"), "Bearer new-at");
+    grant.id_token.reset();
+    server_.push({200, R"({"sub":"x","email":"bob@example.com"})"});
+    EXPECT_TRUE(check_grant_identity(client_, endpoints, grant).ok());
+    // A userinfo endpoint that refuses leaves the identity unchecked, not the grant refused.
+    server_.push({401, R"({"error":"invalid_token"})"});
+    EXPECT_TRUE(check_grant_identity(client_, endpoints, grant).ok());
 }
 
 TEST(InteractiveEndpointsPlan, PresetsExplicitAndMissing) {

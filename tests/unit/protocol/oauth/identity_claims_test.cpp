@@ -43,6 +43,14 @@ TEST(IdentityClaims, RefusesMalformedTokens) {
               std::string::npos);
 }
 
+TEST(IdentityClaims, ReadsUserinfoAnswers) {
+    auto claims = po::userinfo_claims(R"({"sub":"x","preferred_username":"bob@example.com"})");
+    ASSERT_TRUE(claims.ok());
+    EXPECT_EQ(po::named_identity(*claims), "bob@example.com");
+    EXPECT_FALSE(po::userinfo_claims("[]").ok());
+    EXPECT_FALSE(po::userinfo_claims(R"({"email":["a"]})").ok());
+}
+
 TEST(IdentityClaims, ChecksIssuerAudienceAndIdentity) {
     auto claims = *po::id_token_claims(
         jwt(R"({"iss":"https://idp","aud":"app","email":"ALICE@example.com"})"));
