@@ -7,6 +7,7 @@ import imaplib
 import json
 import os
 import re
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -493,6 +494,40 @@ def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
         for value in row.values():
             if value:
                 assert value not in log
+
+
+def test_admin_token_from_a_file_and_after_a_reload(rig, tmp_path):
+    """A file secret is read off the loop at start; a reload brings the new token in force."""
+    bridge = bridge_for(rig, tmp_path, [user_account(rig, "alice", "authorization_code", "native",
+                                                     redirect_port=0)])
+    token_file = tmp_path / "admin.token"
+    token_file.write_text("from-a-file\n")
+    token_file.chmod(0o600)
+    text = bridge.config_text.replace("[daemon]\n",
+                                      '[daemon]\nadmin_token = { file = "admin.token" }\n', 1)
+    bridge.process.rewrite_config(text)
+
+    def post(token):
+        return auth_page(bridge, "alice", method="POST",
+                         headers={"Authorization": "Bearer " + token})[0]
+
+    bridge.start()
+    try:
+        deadline = time.monotonic() + 10
+        while post("from-a-file") == 401:  # read on the worker pool just after the start
+            assert time.monotonic() < deadline, "the file token was never accepted"
+            time.sleep(0.1)
+        assert post("from-a-file") == 202
+        assert post("from-a-fil") == 401
+        bridge.process.rewrite_config(text.replace('{ file = "admin.token" }', '"second-token"'))
+        bridge.process.signal(signal.SIGHUP)
+        bridge.process.wait_for_log("reloaded ")
+        assert post("from-a-file") == 401
+        assert post("second-token") == 202
+    finally:
+        assert bridge.stop() == 0
+    log = bridge.log()
+    assert "from-a-file" not in log and "second-token" not in log
 
 
 def test_kill_9_during_refreshes_leaves_a_usable_token_store(rig_factory, tmp_path):
