@@ -70,8 +70,9 @@ std::string page_path(const std::string& account, const std::string& login) {
            "?login=" + protocol::oauth::percent_encode(login);
 }
 
+// `admin`: the request carried the admin token, so it may see the prompt.
 nlohmann::json state_json(const std::string& account, const std::string& login,
-                          const std::optional<oauth::AuthorizationState>& state) {
+                          const std::optional<oauth::AuthorizationState>& state, bool admin) {
     nlohmann::json out{{"account", account}, {"login", login}};
     if (!state) {
         out["phase"] = "none";
@@ -79,7 +80,7 @@ nlohmann::json state_json(const std::string& account, const std::string& login,
     }
     out["phase"] = oauth::phase_name(state->phase);
     out["flow"] = state->flow;
-    if (state->phase == Phase::waiting_for_user) {
+    if (state->phase == Phase::waiting_for_user && admin) {
         out["url"] = state->prompt.url;
         if (!state->prompt.user_code.empty()) out["user_code"] = state->prompt.user_code;
         if (!state->prompt.complete_url.empty()) out["complete_url"] = state->prompt.complete_url;
@@ -95,15 +96,22 @@ std::string start_button(const std::string& account, const std::string& login,
 }
 
 std::string state_html(const config::AccountSettings& account, const std::string& login,
-                       const std::optional<oauth::AuthorizationState>& state) {
+                       const std::optional<oauth::AuthorizationState>& state, bool admin) {
     const bool running =
         state && (state->phase == Phase::starting || state->phase == Phase::waiting_for_user);
     std::string body;
     if (!state) {
-        body = "<p>No authorization was started from this page yet.</p>" +
-               start_button(account.name, login, "Authorize " + html_escaped(login));
+        body =
+            "<p>No authorization was started from this page yet. Starting one needs the admin "
+            "token: POST here with <code>Authorization: Bearer</code> and [daemon] "
+            "admin_token (see the README).</p>" +
+            start_button(account.name, login, "Authorize " + html_escaped(login));
     } else if (state->phase == Phase::starting) {
         body = "<p>Starting the sign-in…</p>";
+    } else if (state->phase == Phase::waiting_for_user && !admin) {
+        body =
+            "<p>Waiting for the sign-in. The sign-in link and code are shown only with the admin "
+            "token (Authorization: Bearer).</p>";
     } else if (state->phase == Phase::waiting_for_user && state->prompt.user_code.empty()) {
         body = "<p><a href=\"" + html_escaped(state->prompt.url) + "\">Sign in as " +
                html_escaped(login) + "</a>.</p><p>Afterwards the provider sends your browser to " +
@@ -133,7 +141,18 @@ std::string state_html(const config::AccountSettings& account, const std::string
 
 }  // namespace
 
-health::HttpResponse AuthorizationPages::answer(const protocol::http::Request& request) {
+health::HttpResponse AuthorizationPages::answer(const protocol::http::Request& request,
+                                                const health::AllowedHosts& hosts) {
+    health::HttpResponse response = answer_unframed(request, hosts);
+    response.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'self'; style-src 'unsafe-inline'; "
+                                  "frame-ancestors 'none'");
+    response.headers.emplace_back("X-Frame-Options", "DENY");
+    return response;
+}
+
+health::HttpResponse AuthorizationPages::answer_unframed(const protocol::http::Request& request,
+                                                         const health::AllowedHosts& hosts) {
     const std::string_view target = request.target;
     const std::size_t question = target.find('?');
     const std::string_view query =
@@ -158,17 +177,23 @@ health::HttpResponse AuthorizationPages::answer(const protocol::http::Request& r
                            login.error().message + (usage ? " (add ?login=USER)" : ""), json);
     }
 
+    const bool admin = admin_.authorizes(request);
     if (request.method == "POST") {
         auto origin = request.header("Origin");
-        auto host = request.header("Host");
-        if (origin && (!host || *origin != "http://" + std::string(*host)))
+        if (origin && !hosts.allows_origin(*origin))
             return text_answer(403, "refused: this request came from another site's page", json);
+        if (!admin) return admin_.refusal(json);
         auto state = runner_.start(config, *account, *login);
+        if (!state) {
+            health::HttpResponse response = text_answer(429, state.error().message, json);
+            response.headers.emplace_back("Retry-After", "30");
+            return response;
+        }
         if (json) {
             health::HttpResponse response;
             response.status = 202;
             response.content_type = "application/json";
-            response.body = state_json(account->name, *login, state).dump() + "\n";
+            response.body = state_json(account->name, *login, *state, admin).dump() + "\n";
             return response;
         }
         health::HttpResponse response;
@@ -182,10 +207,10 @@ health::HttpResponse AuthorizationPages::answer(const protocol::http::Request& r
     health::HttpResponse response;
     if (json) {
         response.content_type = "application/json";
-        response.body = state_json(account->name, *login, state).dump() + "\n";
+        response.body = state_json(account->name, *login, state, admin).dump() + "\n";
     } else {
         response.content_type = "text/html; charset=utf-8";
-        response.body = state_html(*account, *login, state);
+        response.body = state_html(*account, *login, state, admin);
     }
     return response;
 }

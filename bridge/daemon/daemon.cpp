@@ -23,6 +23,7 @@
 #include "bridge/daemon/server_listener.h"
 #include "bridge/daemon/systemd_notifier.h"
 #include "bridge/daemon/upstream_route.h"
+#include "bridge/health/admin_access.h"
 #include "bridge/health/health_server.h"
 #include "bridge/health/metrics.h"
 #include "bridge/log/log.h"
@@ -135,8 +136,9 @@ class Daemon {
             &loop_, [this](const std::string& account, const std::string& login) {
                 if (tokens_) tokens_->stored_token_changed(account, login);
             });
-        auth_pages_ =
-            std::make_unique<AuthorizationPages>([this] { return config_; }, *authorizations_);
+        auth_pages_ = std::make_unique<AuthorizationPages>([this] { return config_; },
+                                                           *authorizations_, admin_access_);
+        resolve_admin_token();
         for (const auto& warning : exposure_warnings(*config_)) spdlog::warn("{}", warning);
         auto started = start_health();
         if (started) started = start_listeners();
@@ -261,6 +263,7 @@ class Daemon {
         for (const auto& account : next->accounts) metrics_.add_account(account.name);
         for (const auto& proxy : next->proxies) metrics_.add_proxy(proxy.name);
         if (tokens_) tokens_->reconfigure(next->accounts, next->proxies);
+        resolve_admin_token();
         replace_listeners(std::move(services));
         end_sessions_of_removed_accounts(*previous, *next);
         if (health_changed) {
@@ -448,13 +451,40 @@ class Daemon {
         return {};
     }
 
+    // [daemon] admin_token for the health endpoint's POSTs. A literal or an environment variable
+    // is read at once; files and commands block, so they are read on the worker pool.
+    void resolve_admin_token() {
+        const auto& source = config_->daemon.admin_token;
+        if (source.empty()) {
+            admin_access_.set_token(std::nullopt);
+            return;
+        }
+        auto apply = [this](const Result<Secret>& token) {
+            if (!token) {
+                spdlog::error(
+                    "[daemon] admin_token cannot be read ({}); the health endpoint accepts no "
+                    "POST until it can (fix it and reload)",
+                    token.error().message);
+                admin_access_.set_token(std::nullopt);
+                return;
+            }
+            admin_access_.set_token(*token);
+        };
+        using Kind = config::SecretSource::Kind;
+        if (source.kind == Kind::literal || source.kind == Kind::env) {
+            apply(config::resolve_secret(source));
+            return;
+        }
+        upstream_secrets_->resolve("[daemon] admin_token", source, apply);
+    }
+
     Result<void> start_health() {
         if (!config_->daemon.health_listen) return {};
         health_ = std::make_unique<health::HealthServer>(&loop_, metrics_,
                                                          [this] { return readiness(); });
         auto auth_route = [this](const protocol::http::Request& request) {
             if (!auth_pages_) return health::plain_response(503, "mailbridge is stopping");
-            return auth_pages_->answer(request);
+            return auth_pages_->answer(request, health_->allowed_hosts());
         };
         health_->add_route("GET", "/auth/", auth_route);
         health_->add_route("POST", "/auth/", auth_route);
@@ -613,6 +643,7 @@ class Daemon {
     std::unique_ptr<oauth::TokenManager> tokens_;
     std::unique_ptr<oauth::SecretCache> upstream_secrets_;        // auth = "password" accounts
     std::unique_ptr<oauth::AuthorizationRunner> authorizations_;  // /auth/ACCOUNT flows
+    health::AdminAccess admin_access_;  // [daemon] admin_token, read by auth_pages_
     std::unique_ptr<AuthorizationPages> auth_pages_;
     std::shared_ptr<session::AccountDirectory> directory_;
     std::shared_ptr<session::LocalPasswordChecker> passwords_;

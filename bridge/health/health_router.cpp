@@ -63,6 +63,10 @@ HttpResponse HealthRouter::answer(const protocol::http::Request& request) const 
             if (!answers("GET", request.method)) return method_not_allowed("GET, HEAD");
             return answer_builtin(path);
         }
+        if (hosts_ && !hosts_->allows_host(request.header("Host")))
+            return plain_response(421,
+                                  "this endpoint answers only to its own address (Host "
+                                  "127.0.0.1, [::1] or localhost with its port)");
         return answer_added(request, path);
     } catch (const std::exception& e) {
         spdlog::error("health endpoint: answering {} failed: {}", path, e.what());

@@ -54,6 +54,8 @@ Result<void> HealthServer::start(const HealthServerOptions& options) {
     port_ = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
                                         : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
     options_ = options;
+    allowed_hosts_ = AllowedHosts(options.host, port_);
+    router_.set_allowed_hosts(allowed_hosts_);
     spdlog::info("health endpoint listening on {}",
                  net::format_sockaddr(reinterpret_cast<sockaddr*>(&bound)));
     return {};

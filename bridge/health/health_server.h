@@ -53,6 +53,9 @@ class HealthServer {
     // The bound port (useful with port 0); 0 before start().
     std::uint16_t port() const { return port_; }
     std::size_t open_connections() const { return connections_.size(); }
+    // The Host/Origin values it answers to (health_listen and loopback names, with the bound
+    // port); allows nothing before start().
+    const AllowedHosts& allowed_hosts() const { return allowed_hosts_; }
 
   private:
     static void on_connection(uv_stream_t* listener, int status);
@@ -64,6 +67,7 @@ class HealthServer {
     HealthServerOptions options_;
     net::UvHandle<uv_tcp_t> listener_;
     std::uint16_t port_ = 0;
+    AllowedHosts allowed_hosts_;
     std::unordered_set<HealthConnection*> connections_;
 };
 

@@ -45,6 +45,8 @@ std::string_view reason_phrase(int status) {
             return "Found";
         case 400:
             return "Bad Request";
+        case 401:
+            return "Unauthorized";
         case 403:
             return "Forbidden";
         case 404:
@@ -61,6 +63,10 @@ std::string_view reason_phrase(int status) {
             return "Content Too Large";
         case 414:
             return "URI Too Long";
+        case 421:
+            return "Misdirected Request";
+        case 429:
+            return "Too Many Requests";
         case 431:
             return "Request Header Fields Too Large";
         case 500:

@@ -133,6 +133,7 @@ void complete_from_discovery(InteractiveEndpoints& endpoints,
     if (endpoints.device_authorization.empty())
         endpoints.device_authorization = document.device_authorization_endpoint;
     if (endpoints.token.empty()) endpoints.token = document.token_endpoint;
+    endpoints.userinfo = document.userinfo_endpoint;
 }
 
 Result<void> check_interactive_endpoints(const config::AccountSettings& account,

@@ -38,6 +38,7 @@ struct InteractiveEndpoints {
     std::string token;
     std::string discovery_url;  // set when discovery must fill the empty endpoints
     std::string issuer;
+    std::string userinfo;  // from discovery only; "" = none (identity checks use the id_token)
 };
 Result<InteractiveEndpoints> plan_interactive_endpoints(const config::AccountSettings& account);
 // Fills the empty endpoints from a parsed discovery document.

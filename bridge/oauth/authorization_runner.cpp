@@ -73,16 +73,32 @@ AuthorizationRunner::~AuthorizationRunner() {
         if (flow->thread.joinable()) flow->thread.join();
 }
 
-AuthorizationState AuthorizationRunner::start(std::shared_ptr<const config::Config> config,
-                                              const config::AccountSettings& account,
-                                              const std::string& login) {
-    auto& slot = flows_[{account.name, login}];
-    if (slot) {
-        auto current = slot->snapshot();
-        if (current.phase == Phase::starting || current.phase == Phase::waiting_for_user)
-            return current;
-        if (slot->thread.joinable()) slot->thread.join();  // finished: returns at once
+namespace {
+bool under_way(Phase phase) {
+    return phase == Phase::starting || phase == Phase::waiting_for_user;
+}
+}  // namespace
+
+Result<AuthorizationState> AuthorizationRunner::start(std::shared_ptr<const config::Config> config,
+                                                      const config::AccountSettings& account,
+                                                      const std::string& login) {
+    const auto key = std::make_pair(account.name, login);
+    if (auto it = flows_.find(key); it != flows_.end()) {
+        auto current = it->second->snapshot();
+        if (under_way(current.phase)) return current;
     }
+    std::size_t running = 0;
+    for (const auto& [other, flow] : flows_) running += under_way(flow->snapshot().phase) ? 1 : 0;
+    if (running >= kMaxFlowsUnderWay)
+        return make_error(
+            std::to_string(running) +
+            " authorizations are under way already; finish or wait for one of "
+            "them (each ends within " +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(redirect_timeout_).count()) +
+            " s) and try again");
+    auto& slot = flows_[key];
+    if (slot && slot->thread.joinable()) slot->thread.join();  // finished: returns at once
     slot = std::make_unique<Flow>();
     Flow* flow = slot.get();
     flow->state.account = account.name;

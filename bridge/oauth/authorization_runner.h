@@ -19,6 +19,7 @@
 #include "bridge/config/config_model.h"
 #include "bridge/net/uv_handle.h"
 #include "bridge/oauth/interactive_flows.h"
+#include "protocol/result.h"
 
 namespace mb::oauth {
 
@@ -36,6 +37,10 @@ struct AuthorizationState {
 
 const char* phase_name(AuthorizationState::Phase phase);
 
+// Flows under way (starting or waiting for the user) at once, across all logins; each holds a
+// thread and perhaps a loopback port for minutes.
+inline constexpr std::size_t kMaxFlowsUnderWay = 4;
+
 class AuthorizationRunner {
   public:
     using Authorized = std::function<void(const std::string& account, const std::string& login)>;
@@ -47,9 +52,11 @@ class AuthorizationRunner {
     ~AuthorizationRunner();
 
     // Starts the flow of `login` (checked by interactive_login) of `account` in `config`, unless
-    // one is already starting or waiting for the user: then that one is returned.
-    AuthorizationState start(std::shared_ptr<const config::Config> config,
-                             const config::AccountSettings& account, const std::string& login);
+    // one is already starting or waiting for the user: then that one is returned. Error when
+    // kMaxFlowsUnderWay other flows are under way.
+    Result<AuthorizationState> start(std::shared_ptr<const config::Config> config,
+                                     const config::AccountSettings& account,
+                                     const std::string& login);
 
     // The newest flow of (account, login), if any was started.
     std::optional<AuthorizationState> state(const std::string& account,

@@ -145,6 +145,10 @@ struct HttpCall::Engine : std::enable_shared_from_this<HttpCall::Engine> {
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
                          static_cast<curl_off_t>(kMaxHttpResponseBytes));
         t.headers = curl_slist_append(t.headers, "Accept: application/json");
+        if (!r.bearer.empty()) {
+            const Secret authorization("Authorization: Bearer " + r.bearer.reveal());
+            t.headers = curl_slist_append(t.headers, authorization.reveal().c_str());
+        }
         if (r.post) {
             std::string content_type = "Content-Type: " + r.content_type;
             t.headers = curl_slist_append(t.headers, content_type.c_str());

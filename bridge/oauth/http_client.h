@@ -45,6 +45,7 @@ struct HttpRequest {
     bool post = false;
     Secret body;  // form body for POST (it carries client secrets)
     std::string content_type = "application/x-www-form-urlencoded";
+    Secret bearer;  // non-empty: sent as `Authorization: Bearer <bearer>` (e.g. for userinfo)
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds total_timeout{30'000};
     std::optional<HttpProxy> proxy;  // nullopt = direct (environment proxies are ignored)

@@ -4,9 +4,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include <spdlog/spdlog.h>
+
 #include "bridge/config/secret_resolver.h"
 #include "bridge/oauth/account_endpoints.h"
+#include "bridge/oauth/blocking_http.h"
 #include "bridge/oauth/http_proxy_config.h"
+#include "bridge/oauth/token_endpoint_answer.h"
+#include "protocol/oauth/identity_claims.h"
 
 namespace mb::oauth {
 
@@ -78,6 +83,7 @@ Result<InteractiveClient> interactive_client(const config::Config& config,
     InteractiveClient client;
     client.account = &account;
     client.login = login;
+    client.identity = account.upstream_user.empty() ? login : account.upstream_user;
     client.connect_timeout = std::chrono::seconds(config.daemon.connect_timeout);
     client.request_timeout = 2 * client.connect_timeout;
     if (!account.client_secret.empty()) {
@@ -91,6 +97,57 @@ Result<InteractiveClient> interactive_client(const config::Config& config,
     if (!proxy) return proxy.error();
     client.proxy = std::move(*proxy);
     return client;
+}
+
+Result<void> check_grant_identity(const InteractiveClient& client,
+                                  const InteractiveEndpoints& endpoints,
+                                  const protocol::oauth::TokenGrant& grant) {
+    namespace po = protocol::oauth;
+    const auto& account = *client.account;
+    std::optional<std::string> named;
+    std::string unchecked = "the token response has no id_token (add the openid scope)";
+    if (grant.id_token) {
+        auto claims = po::id_token_claims(grant.id_token->reveal());
+        if (!claims) return claims.error();
+        auto checked =
+            po::check_identity(*claims, client.identity, endpoints.issuer, account.client_id);
+        if (!checked) return checked.error();
+        named = std::move(*checked);
+        unchecked = "the id_token names no email, preferred_username or upn";
+    }
+    if (!named && !endpoints.userinfo.empty()) {
+        HttpRequest request;
+        request.url = endpoints.userinfo;
+        request.connect_timeout = client.connect_timeout;
+        request.total_timeout = client.request_timeout;
+        request.proxy = client.proxy;
+        request.bearer = grant.access_token;
+        auto answer = fetch_blocking(std::move(request));
+        if (!answer.ok()) {
+            unchecked = transport_failure_message(answer, "userinfo endpoint", endpoints.userinfo);
+        } else if (answer.status != 200) {
+            unchecked = "the userinfo endpoint " + endpoints.userinfo + " answered HTTP " +
+                        std::to_string(answer.status);
+        } else if (auto claims = po::userinfo_claims(answer.body); !claims) {
+            unchecked = claims.error().message;
+        } else {
+            claims->issuer.clear();  // a plain JSON answer: iss/aud are not its to carry
+            claims->audience.clear();
+            auto checked = po::check_identity(*claims, client.identity, "", account.client_id);
+            if (!checked) return checked.error();
+            named = std::move(*checked);
+            if (!named) unchecked += "; the userinfo answer names none either";
+        }
+    }
+    if (named)
+        spdlog::info("oauth: account {} login {}: the provider confirmed the identity {}",
+                     account.name, client.login, *named);
+    else
+        spdlog::info(
+            "oauth: account {} login {}: the identity of the new token could not be "
+            "checked: {}",
+            account.name, client.login, unchecked);
+    return {};
 }
 
 Result<store::TokenStore> open_token_store(const config::Config& config) {
@@ -114,6 +171,9 @@ Result<AuthorizationOutcome> authorize_and_store(const InteractiveClient& client
     if (!grant)
         return make_error("account " + account.name + " login " + client.login + ": " +
                           grant.error().message);
+    if (auto checked = check_grant_identity(client, *endpoints, *grant); !checked)
+        return make_error("account " + account.name + " login " + client.login + ": " +
+                          checked.error().message + " (the stored token, if any, was kept)");
 
     store::StoredToken row;
     row.account = account.name;

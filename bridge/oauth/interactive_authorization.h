@@ -32,6 +32,14 @@ Result<InteractiveClient> interactive_client(const config::Config& config,
 // The token store of the config's state_dir, with [daemon] token_key when set.
 Result<store::TokenStore> open_token_store(const config::Config& config);
 
+// Whose token is it: refuses a grant whose id_token (or, when that names nobody, the discovered
+// userinfo endpoint asked with the new access token) names another identity than
+// client.identity, saying which. When neither names one the grant passes and the log says the
+// identity could not be checked. Blocking (the userinfo request).
+Result<void> check_grant_identity(const InteractiveClient& client,
+                                  const InteractiveEndpoints& endpoints,
+                                  const protocol::oauth::TokenGrant& grant);
+
 struct AuthorizationOutcome {
     std::chrono::seconds expires_in{0};
     bool refresh_token = false;  // false: the authorization ends with the access token

@@ -114,7 +114,7 @@ Result<po::TokenGrant> run_authorization_code(const InteractiveClient& client,
     request.scopes = scopes_for(account);
     request.state = state;
     request.code_challenge = pkce.challenge;
-    request.login_hint = client.login;
+    request.login_hint = client.identity;
     const std::string url = po::authorization_url(request);
     if (io.out)
         *io.out << "Open this URL in a browser and sign in as " << client.login << ":\n\n"
@@ -129,12 +129,22 @@ Result<po::TokenGrant> run_authorization_code(const InteractiveClient& client,
     auto query = listener->wait(
         io.redirect_timeout,
         [&](const std::string& q) {
+            if (!po::redirect_is_for(q, state))
+                return RedirectVerdict{
+                    false, html_page("Not this sign-in",
+                                     "This answer does not belong to the sign-in mailbridge is "
+                                     "waiting for (its state differs); mailbridge keeps "
+                                     "waiting. Open the sign-in URL mailbridge showed.")};
             code.emplace(po::code_from_redirect(q, state));
             if (*code)
-                return html_page("Authorization received",
-                                 "mailbridge is finishing the sign-in; you may close this window.");
-            return html_page("Authorization failed",
-                             "mailbridge could not use this answer; see the terminal for details.");
+                return RedirectVerdict{
+                    true, html_page("Authorization received",
+                                    "mailbridge is finishing the sign-in; you may close this "
+                                    "window.")};
+            return RedirectVerdict{
+                true, html_page("Authorization failed",
+                                "mailbridge could not use this answer; see the terminal for "
+                                "details.")};
         },
         io.cancelled);
     if (!query) return query.error();

@@ -21,7 +21,9 @@ namespace mb::oauth {
 
 struct InteractiveClient {
     const config::AccountSettings* account = nullptr;
-    std::string login;     // the user being authorized (login_hint)
+    std::string login;     // the local login being authorized (the token store's key)
+    std::string identity;  // whom the token is for upstream (upstream_user, else login): the
+                           // login_hint, and what the provider's identity claims must name
     Secret client_secret;  // empty for public clients
     std::optional<HttpProxy> proxy;
     std::chrono::milliseconds connect_timeout{10'000};

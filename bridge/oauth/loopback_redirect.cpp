@@ -81,7 +81,9 @@ void answer(int fd, int status, std::string_view reason, std::string_view html) 
     send_all(fd, "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
                      "\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: " +
                      std::to_string(html.size()) +
-                     "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n" +
+                     "\r\nCache-Control: no-store\r\nContent-Security-Policy: default-src 'none'; "
+                     "style-src 'unsafe-inline'; frame-ancestors 'none'\r\nX-Frame-Options: "
+                     "DENY\r\nConnection: close\r\n\r\n" +
                      std::string(html));
 }
 
@@ -160,7 +162,7 @@ RedirectListener::~RedirectListener() {
 
 Result<std::string> RedirectListener::wait(
     std::chrono::milliseconds timeout,
-    const std::function<std::string(const std::string&)>& answer_page,
+    const std::function<RedirectVerdict(const std::string&)>& judge,
     const std::function<bool()>& cancelled) {
     const auto deadline = Clock::now() + timeout;
     for (;;) {
@@ -198,9 +200,11 @@ Result<std::string> RedirectListener::wait(
             continue;
         }
         std::string query = question == std::string::npos ? "" : target.substr(question + 1);
-        answer(client, 200, "OK", answer_page(query));
+        const RedirectVerdict verdict = judge(query);
+        answer(client, verdict.accepted ? 200 : 400, verdict.accepted ? "OK" : "Bad Request",
+               verdict.html);
         ::close(client);
-        return query;
+        if (verdict.accepted) return query;
     }
 }
 

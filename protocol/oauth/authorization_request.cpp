@@ -80,7 +80,17 @@ Result<std::optional<std::string>> query_value(std::string_view query, std::stri
     return std::optional<std::string>();
 }
 
+bool redirect_is_for(std::string_view query, std::string_view expected_state) {
+    auto state = query_value(query, "state");
+    return state && *state && !expected_state.empty() && **state == expected_state;
+}
+
 Result<Secret> code_from_redirect(std::string_view query, std::string_view expected_state) {
+    if (auto state = query_value(query, "state"); !state) return state.error();
+    if (!redirect_is_for(query, expected_state))
+        return make_error(
+            "the redirect carries a different state than the request — it was not the answer to "
+            "this authorization (possible forgery); run the command again");
     auto error = query_value(query, "error");
     if (!error) return error.error();
     if (*error) {
@@ -89,12 +99,6 @@ Result<Secret> code_from_redirect(std::string_view query, std::string_view expec
         if (description && *description) text += " (" + printable(**description) + ")";
         return make_error(text);
     }
-    auto state = query_value(query, "state");
-    if (!state) return state.error();
-    if (!*state || **state != expected_state)
-        return make_error(
-            "the redirect carries a different state than the request — it was not the answer to "
-            "this authorization (possible forgery); run the command again");
     auto code = query_value(query, "code");
     if (!code) return code.error();
     if (!*code || (*code)->empty()) return make_error("the redirect carries no authorization code");

@@ -35,8 +35,13 @@ Result<std::string> percent_decode(std::string_view text);
 // The value of `name` in a query string ("a=1&b=2"), nullopt when absent.
 Result<std::optional<std::string>> query_value(std::string_view query, std::string_view name);
 
-// The code from the redirect's query. Errors: an `error` answer (its code and description),
-// a missing or different state (possible forgery), a missing code.
+// Whether the redirect's query carries `state=expected_state`: only such a redirect answers this
+// request (any other may be stray or forged, and must not end the flow).
+bool redirect_is_for(std::string_view query, std::string_view expected_state);
+
+// The code from the redirect's query. Errors: a missing or different state (possible forgery;
+// checked first, so a forged `error` answer is reported as such), an `error` answer (its code
+// and description), a missing code.
 Result<Secret> code_from_redirect(std::string_view query, std::string_view expected_state);
 
 }  // namespace mb::protocol::oauth

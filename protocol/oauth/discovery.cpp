@@ -51,6 +51,9 @@ Result<DiscoveryDocument> parse_discovery(std::string_view body, std::string_vie
     document.token_endpoint = std::move(*token);
     document.authorization_endpoint = std::move(*authorization);
     document.device_authorization_endpoint = std::move(*device);
+    auto userinfo = endpoint_member(*object, "userinfo_endpoint", false);
+    if (!userinfo) return userinfo.error();
+    document.userinfo_endpoint = std::move(*userinfo);
     return document;
 }
 

@@ -14,6 +14,7 @@ struct DiscoveryDocument {
     std::string token_endpoint;                 // required
     std::string authorization_endpoint;         // "" when the server has none
     std::string device_authorization_endpoint;  // "" when the server has none
+    std::string userinfo_endpoint;              // "" when the server has none
 };
 
 // ISSUER + "/.well-known/openid-configuration"; one trailing "/" of the issuer is dropped first.

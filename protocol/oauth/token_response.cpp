@@ -101,6 +101,11 @@ Result<TokenResponse> parse_grant(const nlohmann::json& object) {
     auto scope = optional_string_member(object, "scope", kWhat);
     if (!scope) return scope.error();
     grant.scope = std::move(*scope);
+
+    auto id_token = optional_string_member(object, "id_token", kWhat);
+    if (!id_token) return id_token.error();
+    if (id_token->has_value() && !(*id_token)->empty())
+        grant.id_token = Secret(std::move(**id_token));
     return TokenResponse{std::move(grant)};
 }
 

@@ -29,6 +29,7 @@ struct TokenGrant {
     bool expires_in_defaulted = false;  // the answer had no expires_in
     std::optional<Secret> refresh_token;
     std::optional<std::string> scope;
+    std::optional<Secret> id_token;  // OpenID Connect (scope openid); see identity_claims.h
 };
 
 // RFC 6749 5.2: what the server said when it refused.
@@ -42,7 +43,8 @@ using TokenResponse = std::variant<TokenGrant, TokenErrorReply>;
 
 // A body with an "error" member is a TokenErrorReply; otherwise it must be a valid grant:
 // access_token a non-empty string, token_type "Bearer" (any case), expires_in a non-negative
-// integer or a string of digits (absent → kDefaultExpiresIn), refresh_token and scope strings.
+// integer or a string of digits (absent → kDefaultExpiresIn), refresh_token, scope and id_token
+// strings.
 // Errors say what is wrong without quoting token values.
 Result<TokenResponse> parse_token_response(std::string_view body);
 

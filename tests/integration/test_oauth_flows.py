@@ -7,6 +7,7 @@ import imaplib
 import json
 import os
 import re
+import signal
 import sqlite3
 import stat
 import subprocess
@@ -187,23 +188,29 @@ def test_authorization_code_flow_then_bridge_login(rig, tmp_path):
         assert bridge.stop() == 0
 
 
-def test_wrong_state_and_replayed_code_are_refused(rig, tmp_path):
+def test_wrong_state_keeps_waiting_and_replayed_code_is_refused(rig, tmp_path):
     bridge = bridge_for(rig, tmp_path, [user_account(rig, "alice", "authorization_code", "native",
                                                      redirect_port=0)])
     config = bridge.process.config_path
-    # A redirect with another state is not the answer to this request.
+    # A redirect with another state (or none) is not the answer to this request: the browser gets
+    # 400 and the flow keeps waiting for the real one.
     auth = AuthProcess(config, "alice", "--timeout", "60")
     try:
         url = auth.wait_for(r"^(http://\S+/auth\?\S+)$").group(1)
         query = rig.oauth.complete_authorization(url, ALICE, rig.users[ALICE])
         forged = re.sub(r"state=[^&]+", "state=forged", query["location"])
-        with urllib.request.urlopen(forged, timeout=10) as answer:
-            assert b"Authorization failed" in answer.read()
+        stateless = re.sub(r"&?state=[^&]+", "", query["location"])
+        for stray in (forged, stateless, query["location"].split("?")[0] + "?error=access_denied"):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(stray, timeout=10)
+            assert refused.value.code == 400 and b"keeps waiting" in refused.value.read()
+            assert auth.process.poll() is None, "a stray redirect ended the flow"
+        with urllib.request.urlopen(query["location"], timeout=10) as answer:
+            assert b"Authorization received" in answer.read()
         code, out, err = auth.finish()
     finally:
         auth.kill()
-    assert code == 1
-    assert "different state" in err
+    assert code == 0, out + err
     # PKCE is real: request A's code redeemed by request B (B's verifier) is refused; A then
     # redeems it; replaying it in request C is refused again. Each refusal is reported.
     def started():
@@ -256,6 +263,50 @@ def test_device_flow_then_bridge_login(rig, tmp_path):
         assert bridge.stop() == 0
 
 
+def test_token_for_another_identity_is_refused_and_the_stored_one_kept(rig, tmp_path):
+    bridge = bridge_for(rig, tmp_path, [user_account(rig, "alice", "authorization_code", "native",
+                                                     redirect_port=0)])
+    config = bridge.process.config_path
+    code, out, err = authorize_with_code(rig, config, "alice")
+    assert code == 0, out + err
+    before = stored_rows(tmp_path / "state")[("alice", ALICE)]
+    # Authorizing alice again, but the person signs in at the provider as bob.
+    auth = AuthProcess(config, "alice", "--timeout", "60")
+    try:
+        url = auth.wait_for(r"^(http://\S+/auth\?\S+)$").group(1)
+        query = rig.oauth.complete_authorization(url, BOB, rig.users[BOB])
+        urllib.request.urlopen(query["location"], timeout=10).read()
+        code, out, err = auth.finish()
+    finally:
+        auth.kill()
+    assert code == 1, out + err
+    assert f"signed in {BOB}" in err and f"for {ALICE}" in err, err
+    assert stored_rows(tmp_path / "state")[("alice", ALICE)] == before
+    bridge.start()
+    try:
+        imap_login(bridge.port["imaps"])  # still alice's own token
+    finally:
+        assert bridge.stop() == 0
+
+
+def test_login_hint_is_the_upstream_identity(rig, tmp_path):
+    account = user_account(rig, "alias", "authorization_code", "native", login="me@local.test",
+                           redirect_port=0) + f'upstream_user = "{ALICE}"\n'
+    bridge = bridge_for(rig, tmp_path, [account])
+    auth = AuthProcess(bridge.process.config_path, "alias", "--timeout", "60")
+    try:
+        url = auth.wait_for(r"^(http://\S+/auth\?\S+)$").group(1)
+        hint = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["login_hint"]
+        assert hint == [ALICE], url
+        query = rig.oauth.complete_authorization(url, ALICE, rig.users[ALICE])
+        urllib.request.urlopen(query["location"], timeout=10).read()
+        code, out, err = auth.finish()
+    finally:
+        auth.kill()
+    assert code == 0, out + err
+    assert stored_rows(tmp_path / "state")[("alias", "me@local.test")]["access"]
+
+
 def test_refresh_rotation_restart_and_revocation(rig_factory, tmp_path):
     short = rig_factory(access_token_ttl=8)
     accounts = [user_account(short, "alice", "authorization_code", "native", redirect_port=0),
@@ -300,13 +351,39 @@ def test_refresh_rotation_restart_and_revocation(rig_factory, tmp_path):
         assert bridge.stop() == 0
 
 
+ADMIN_TOKEN = "admin-" + os.urandom(8).hex()
+ADMIN = {"Authorization": "Bearer " + ADMIN_TOKEN}
+
+
+def with_admin_token(bridge):
+    """The bridge's config with [daemon] admin_token = ADMIN_TOKEN (before it starts)."""
+    path = bridge.process.config_path
+    path.write_text(path.read_text().replace("[daemon]\n",
+                                             f'[daemon]\nadmin_token = "{ADMIN_TOKEN}"\n', 1))
+    return bridge
+
+
+def auth_answer(bridge, path, method="GET", headers=None):
+    """(status, headers, body text) of the daemon's health endpoint."""
+    request = urllib.request.Request(f"http://127.0.0.1:{bridge.health_port}{path}", method=method,
+                                     data=b"" if method == "POST" else None, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, answer.headers, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read().decode()
+
+
 def auth_page(bridge, account, login=None, method="GET", headers=None):
-    """The daemon's /auth/ACCOUNT answer as (status, JSON or text)."""
+    """The daemon's /auth/ACCOUNT answer as (status, JSON or text); POSTs carry the admin token
+    unless `headers` names another Authorization."""
     url = f"http://127.0.0.1:{bridge.health_port}/auth/{account}"
     if login:
         url += "?login=" + urllib.parse.quote(login)
+    admin = ADMIN if method == "POST" else {}
     request = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None,
-                                     headers={"Accept": "application/json", **(headers or {})})
+                                     headers={"Accept": "application/json", **admin,
+                                              **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             status, body = answer.status, answer.read().decode()
@@ -321,7 +398,7 @@ def auth_page(bridge, account, login=None, method="GET", headers=None):
 def wait_for_phase(bridge, account, login, phases, timeout=40):
     deadline = time.monotonic() + timeout
     while True:
-        status, state = auth_page(bridge, account, login)
+        status, state = auth_page(bridge, account, login, headers=ADMIN)
         assert status == 200, state
         if state["phase"] in phases:
             return state
@@ -333,7 +410,7 @@ def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
     accounts = [user_account(rig, "alice", "authorization_code", "native", redirect_port=0),
                 user_account(rig, "dev", "device_code", "device", login=BOB),
                 account_block(rig, "robot", "robot@example.com", cc_email=ALICE)]
-    bridge = bridge_for(rig, tmp_path, accounts, log_level=5)
+    bridge = with_admin_token(bridge_for(rig, tmp_path, accounts, log_level=5))
     bridge.start()
     try:
         assert "mailbridge auth alice" in imap_login_refused(bridge.port["imaps"])
@@ -351,6 +428,21 @@ def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
         status, answer = auth_page(bridge, "alice", method="POST",
                                    headers={"Origin": "http://evil.example"})
         assert status == 403, answer
+        # Without the admin token (or with a wrong one) nothing starts.
+        for refused in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}):
+            status, headers, text = auth_answer(bridge, "/auth/alice", "POST", refused)
+            assert status == 401 and headers["WWW-Authenticate"].startswith("Bearer"), text
+            assert ADMIN_TOKEN not in text
+        # DNS rebinding: another name for 127.0.0.1 in Host gets nothing but the probes.
+        port = bridge.health_port
+        for path, method in (("/auth/alice", "GET"), ("/auth/alice", "POST"), ("/nothing", "GET")):
+            status, _, text = auth_answer(bridge, path, method,
+                                          {"Host": f"rebind.example:{port}", **ADMIN})
+            assert status == 421, (path, status, text)
+        assert auth_answer(bridge, "/auth/alice", "GET", {"Host": f"127.0.0.1:{port + 1}"})[0] == 421
+        assert auth_answer(bridge, "/auth/alice", "GET", {"Host": f"localhost:{port}"})[0] == 200
+        for probe in ("/healthz", "/readyz", "/metrics"):
+            assert auth_answer(bridge, probe, "GET", {"Host": "rebind.example"})[0] in (200, 503)
         assert auth_page(bridge, "alice")[1]["phase"] == "none"
 
         # Authorization code + PKCE, started by the daemon, finished in the "browser".
@@ -359,6 +451,15 @@ def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
         state = wait_for_phase(bridge, "alice", ALICE, {"waiting_for_user", "failed"})
         assert state["phase"] == "waiting_for_user", state
         assert "code_challenge_method=S256" in state["url"]
+        # Without the admin token the page shows the phase only: no URL, no OAuth state.
+        oauth_state = urllib.parse.parse_qs(urllib.parse.urlsplit(state["url"]).query)["state"][0]
+        assert auth_page(bridge, "alice")[1] == {"account": "alice", "login": ALICE,
+                                                 "phase": "waiting_for_user",
+                                                 "flow": "authorization_code"}
+        status, headers, html = auth_answer(bridge, "/auth/alice")
+        assert status == 200 and oauth_state not in html and "/auth?" not in html, html
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
         # A second POST while it waits shows the same flow instead of starting another.
         assert auth_page(bridge, "alice", method="POST")[1]["url"] == state["url"]
         query = rig.oauth.complete_authorization(state["url"], ALICE, rig.users[ALICE])
@@ -379,8 +480,7 @@ def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
         state = wait_for_phase(bridge, "dev", BOB, {"authorized", "failed"}, timeout=60)
         assert state["phase"] == "authorized", state
         imap_login(bridge.port["imaps"], BOB)
-        status, html = http_get(f"http://127.0.0.1:{bridge.health_port}/auth/dev?login="
-                                + urllib.parse.quote(BOB))
+        status, _, html = auth_answer(bridge, "/auth/dev?login=" + urllib.parse.quote(BOB))
         assert status == 200 and "Authorized" in html
     finally:
         assert bridge.stop() == 0
@@ -389,10 +489,45 @@ def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
     assert_store_is_sealed(tmp_path / "state")
     log = bridge.process.log()
     assert "authorized from the health endpoint" in log
+    assert ADMIN_TOKEN not in log
     for row in rows.values():
         for value in row.values():
             if value:
                 assert value not in log
+
+
+def test_admin_token_from_a_file_and_after_a_reload(rig, tmp_path):
+    """A file secret is read off the loop at start; a reload brings the new token in force."""
+    bridge = bridge_for(rig, tmp_path, [user_account(rig, "alice", "authorization_code", "native",
+                                                     redirect_port=0)])
+    token_file = tmp_path / "admin.token"
+    token_file.write_text("from-a-file\n")
+    token_file.chmod(0o600)
+    text = bridge.config_text.replace("[daemon]\n",
+                                      '[daemon]\nadmin_token = { file = "admin.token" }\n', 1)
+    bridge.process.rewrite_config(text)
+
+    def post(token):
+        return auth_page(bridge, "alice", method="POST",
+                         headers={"Authorization": "Bearer " + token})[0]
+
+    bridge.start()
+    try:
+        deadline = time.monotonic() + 10
+        while post("from-a-file") == 401:  # read on the worker pool just after the start
+            assert time.monotonic() < deadline, "the file token was never accepted"
+            time.sleep(0.1)
+        assert post("from-a-file") == 202
+        assert post("from-a-fil") == 401
+        bridge.process.rewrite_config(text.replace('{ file = "admin.token" }', '"second-token"'))
+        bridge.process.signal(signal.SIGHUP)
+        bridge.process.wait_for_log("reloaded ")
+        assert post("from-a-file") == 401
+        assert post("second-token") == 202
+    finally:
+        assert bridge.stop() == 0
+    log = bridge.log()
+    assert "from-a-file" not in log and "second-token" not in log
 
 
 def test_kill_9_during_refreshes_leaves_a_usable_token_store(rig_factory, tmp_path):

@@ -160,12 +160,14 @@ function buildProvider(issuer) {
   const configuration = {
     clients: cfg.clients,
     scopes: cfg.scopes || ['openid', 'offline_access', 'mail'],
-    claims: { openid: ['sub'], email: ['email'] },
+    // The id_token names the user (preferred_username), so mailbridge can check whose token it is.
+    claims: { openid: ['sub', 'preferred_username'], email: ['email'] },
+    conformIdTokenClaims: false,
     cookies: { keys: ['mailbridge-rig-test-cookie-key'] },
     pkce: { required: (ctx, client) => client.clientAuthMethod === 'none' },
     findAccount: async (ctx, sub) => ({
       accountId: sub,
-      async claims() { return { sub, email: sub }; },
+      async claims() { return { sub, email: sub, preferred_username: sub }; },
     }),
     extraTokenClaims: async (ctx, token) => {
       if (token.kind === 'ClientCredentials') {

@@ -125,3 +125,24 @@ TEST(TargetPath, StripsQueryAndAuthority) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(HealthRouterTest, AddedRoutesAnswerOnlyTheirOwnHost) {
+    router_.add_route("GET", "/auth/", [](const Request&) { return status_only(200); });
+    router_.set_allowed_hosts(mb::health::AllowedHosts("127.0.0.1", 8025));
+    auto with_host = [](std::string target, std::string host) {
+        return Request{"GET", std::move(target), "HTTP/1.1", {{"Host", std::move(host)}}};
+    };
+    EXPECT_EQ(router_.answer(with_host("/auth/a", "127.0.0.1:8025")).status, 200);
+    EXPECT_EQ(router_.answer(with_host("/auth/a", "localhost:8025")).status, 200);
+    EXPECT_EQ(router_.answer(with_host("/auth/a", "evil.example:8025")).status, 421);
+    EXPECT_EQ(router_.answer(with_host("/auth/a", "127.0.0.1:9999")).status, 421);
+    EXPECT_EQ(router_.answer(with_host("/nosuch", "evil.example")).status, 421);
+    EXPECT_EQ(router_.answer(Request{"GET", "/auth/a", "HTTP/1.0", {}}).status, 421);
+    // Probes keep working with any Host.
+    for (const char* path : {"/healthz", "/readyz", "/metrics"})
+        EXPECT_NE(router_.answer(with_host(path, "evil.example")).status, 421) << path;
+}
+
+}  // namespace

@@ -103,9 +103,10 @@ Reply ask(std::uint16_t port, std::string_view request) {
     return reply;
 }
 
-std::string request_for(std::string_view target, std::string_view method = "GET") {
+std::string request_for(std::string_view target, std::string_view method = "GET",
+                        std::string_view host = "127.0.0.1") {
     return std::string(method) + " " + std::string(target) +
-           " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: test\r\n\r\n";
+           " HTTP/1.1\r\nHost: " + std::string(host) + "\r\nUser-Agent: test\r\n\r\n";
 }
 
 class HealthServerTest : public ::testing::Test {
@@ -236,7 +237,7 @@ TEST_F(HealthServerTest, NotFoundAndMethodNotAllowed) {
     make_server();
     Reply missing, wrong;
     run_client([&](std::uint16_t port) {
-        missing = ask(port, request_for("/nothing"));
+        missing = ask(port, request_for("/nothing", "GET", "127.0.0.1:" + std::to_string(port)));
         wrong = ask(port, "POST /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
     });
     EXPECT_EQ(missing.status(), 404);
@@ -251,10 +252,18 @@ TEST_F(HealthServerTest, AddedRoute) {
         response.body = "authorizing " + std::string(request.path().substr(6)) + "\n";
         return response;
     });
-    Reply reply;
-    run_client([&](std::uint16_t port) { reply = ask(port, request_for("/auth/alice?code=x")); });
+    Reply reply, rebound, portless;
+    run_client([&](std::uint16_t port) {
+        const std::string own = "localhost:" + std::to_string(port);
+        reply = ask(port, request_for("/auth/alice?code=x", "GET", own));
+        rebound =
+            ask(port, request_for("/auth/alice", "GET", "evil.example:" + std::to_string(port)));
+        portless = ask(port, request_for("/auth/alice"));
+    });
     EXPECT_EQ(reply.status(), 200);
     EXPECT_EQ(reply.body(), "authorizing alice\n");
+    EXPECT_EQ(rebound.status(), 421);
+    EXPECT_EQ(portless.status(), 421);
 }
 
 TEST_F(HealthServerTest, MalformedAndOversizedRequests) {

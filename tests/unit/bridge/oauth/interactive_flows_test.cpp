@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bridge/oauth/interactive_authorization.h"
 #include "bridge/oauth/loopback_redirect.h"
 #include "protocol/oauth/authorization_request.h"
 #include "protocol/oauth/pkce.h"
@@ -71,8 +72,8 @@ class SharedText : public std::stringbuf {
     std::recursive_mutex mutex_;  // xsputn may call overflow
 };
 
-std::string page(const std::string& query) {
-    return "<p>" + query + "</p>";
+RedirectVerdict page(const std::string& query) {
+    return RedirectVerdict{true, "<p>" + query + "</p>"};
 }
 
 TEST(RedirectListener, TakesTheQueryOfTheRedirectPathOnly) {
@@ -97,6 +98,27 @@ TEST(RedirectListener, TakesTheQueryOfTheRedirectPathOnly) {
         EXPECT_EQ(found.rfind("HTTP/1.1 200", 0), 0u) << chunk;
         EXPECT_NE(found.find("<p>code=c1&state=s1</p>"), std::string::npos) << found;
     }
+}
+
+TEST(RedirectListener, RefusedRequestsGet400AndTheWaitGoesOn) {
+    auto listener = RedirectListener::open("http://127.0.0.1:0/callback");
+    ASSERT_TRUE(listener.ok());
+    std::string refused;
+    std::string accepted;
+    std::thread browser([&, port = listener->port()] {
+        refused = http_exchange(port, "GET /callback?state=forged HTTP/1.1\r\n\r\n", 4096);
+        accepted = http_exchange(port, "GET /callback?state=s1 HTTP/1.1\r\n\r\n", 4096);
+    });
+    auto query = listener->wait(5s, [](const std::string& q) {
+        return RedirectVerdict{q == "state=s1", q == "state=s1" ? "yes" : "not yours"};
+    });
+    browser.join();
+    ASSERT_TRUE(query.ok()) << query.error().message;
+    EXPECT_EQ(*query, "state=s1");
+    EXPECT_EQ(refused.rfind("HTTP/1.1 400", 0), 0u) << refused;
+    EXPECT_NE(refused.find("not yours"), std::string::npos);
+    EXPECT_NE(refused.find("frame-ancestors 'none'"), std::string::npos);
+    EXPECT_EQ(accepted.rfind("HTTP/1.1 200", 0), 0u) << accepted;
 }
 
 TEST(RedirectListener, TimesOutWithAClearMessage) {
@@ -146,7 +168,8 @@ class InteractiveFlowTest : public ::testing::Test {
         account_.device_authorization_endpoint = server_.url("/device");
         account_.redirect_uri = "http://127.0.0.1:0/callback";
         client_.account = &account_;
-        client_.login = "bob@example.com";
+        client_.login = "bob";
+        client_.identity = "bob@example.com";
         client_.connect_timeout = 1s;
         client_.request_timeout = 2s;
         io_.out = &out_;
@@ -196,6 +219,14 @@ TEST_F(InteractiveFlowTest, AuthorizationCodeWithPkce) {
     const std::string redirect = value("redirect_uri");
     const auto port = static_cast<std::uint16_t>(
         std::stoi(redirect.substr(redirect.rfind(':') + 1, redirect.rfind('/'))));
+    // Stray or forged redirects (another state, none, an error without state) do not end it.
+    for (const std::string stray : {"code=forged&state=other", "code=forged", "error=access_denied",
+                                    "error=access_denied&state=x"}) {
+        const std::string answer =
+            http_exchange(port, "GET /callback?" + stray + " HTTP/1.1\r\n\r\n", 4096);
+        EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << stray << answer;
+        EXPECT_NE(answer.find("keeps waiting"), std::string::npos) << answer;
+    }
     http_exchange(port, "GET /callback?code=the-code&state=" + value("state") + " HTTP/1.1\r\n\r\n",
                   4096);
     flow.join();
@@ -283,17 +314,57 @@ TEST_F(InteractiveFlowTest, DiscoveryFillsMissingEndpoints) {
     account_.issuer = server_.url("");
     server_.push({200, R"({"issuer":")" + server_.url("") + R"(","token_endpoint":")" +
                            server_.url("/t") + R"(","device_authorization_endpoint":")" +
-                           server_.url("/d") + R"("})"});
+                           server_.url("/d") + R"(","userinfo_endpoint":")" + server_.url("/u") +
+                           R"("})"});
     auto resolved = resolve_interactive_endpoints(client_);
     ASSERT_TRUE(resolved.ok()) << resolved.error().message;
     EXPECT_EQ(resolved->token, server_.url("/t"));
     EXPECT_EQ(resolved->device_authorization, server_.url("/d"));
+    EXPECT_EQ(resolved->userinfo, server_.url("/u"));
     EXPECT_EQ(server_.seen().at(0).target, "/.well-known/openid-configuration");
     server_.push({200, R"({"issuer":")" + server_.url("") + R"(","token_endpoint":")" +
                            server_.url("/t") + R"("})"});
     auto incomplete = resolve_interactive_endpoints(client_);
     ASSERT_FALSE(incomplete.ok());
     EXPECT_NE(incomplete.error().message.find("device_authorization_endpoint"), std::string::npos);
+}
+
+TEST_F(InteractiveFlowTest, GrantIdentityFromIdTokenElseUserinfo) {
+    auto endpoints = this->endpoints();
+    protocol::oauth::TokenGrant grant;
+    grant.access_token = Secret("new-at");
+    auto jwt = [](const std::string& payload) {
+        return Secret("e30." + protocol::oauth::base64url(payload) + ".sig");
+    };
+    // No id_token, no userinfo endpoint: nothing to check, the grant passes.
+    EXPECT_TRUE(check_grant_identity(client_, endpoints, grant).ok());
+    grant.id_token = jwt(R"({"aud":"app","email":"BOB@example.com"})");
+    EXPECT_TRUE(check_grant_identity(client_, endpoints, grant).ok());
+    grant.id_token = jwt(R"({"aud":"app","email":"eve@example.com"})");
+    auto refused = check_grant_identity(client_, endpoints, grant);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("signed in eve@example.com, but this authorization is "
+                                           "for bob@example.com"),
+              std::string::npos)
+        << refused.error().message;
+    EXPECT_EQ(server_.requests(), 0);
+
+    // The id_token names nobody: the userinfo endpoint is asked with the new access token.
+    endpoints.userinfo = server_.url("/userinfo");
+    grant.id_token = jwt(R"({"sub":"x"})");
+    server_.push({200, R"({"sub":"x","preferred_username":"eve@example.com"})"});
+    auto by_userinfo = check_grant_identity(client_, endpoints, grant);
+    ASSERT_FALSE(by_userinfo.ok());
+    EXPECT_NE(by_userinfo.error().message.find("signed in eve@example.com"), std::string::npos);
+    ASSERT_EQ(server_.requests(), 1);
+    EXPECT_EQ(server_.seen().at(0).method, "GET");
+    EXPECT_EQ(server_.seen().at(0).headers.at("authorization"), "Bearer new-at");
+    grant.id_token.reset();
+    server_.push({200, R"({"sub":"x","email":"bob@example.com"})"});
+    EXPECT_TRUE(check_grant_identity(client_, endpoints, grant).ok());
+    // A userinfo endpoint that refuses leaves the identity unchecked, not the grant refused.
+    server_.push({401, R"({"error":"invalid_token"})"});
+    EXPECT_TRUE(check_grant_identity(client_, endpoints, grant).ok());
 }
 
 TEST(InteractiveEndpointsPlan, PresetsExplicitAndMissing) {

@@ -37,6 +37,16 @@ TEST(TokenResponse, FullGrant) {
     EXPECT_EQ(grant.scope, "a b");
 }
 
+TEST(TokenResponse, IdTokenIsKeptWhenPresent) {
+    auto grant = grant_of(R"({"access_token":"t","token_type":"Bearer","id_token":"h.p.s"})");
+    ASSERT_TRUE(grant.id_token.has_value());
+    EXPECT_EQ(grant.id_token->reveal(), "h.p.s");
+    EXPECT_FALSE(grant_of(R"({"access_token":"t","token_type":"Bearer"})").id_token);
+    EXPECT_NE(
+        error_of(R"({"access_token":"t","token_type":"Bearer","id_token":1})").find("id_token"),
+        std::string::npos);
+}
+
 TEST(TokenResponse, TokenTypeIsCaseInsensitive) {
     EXPECT_EQ(grant_of(R"({"access_token":"t","token_type":"bearer","expires_in":1})").token_type,
               "bearer");
