@@ -6,8 +6,8 @@
 #include <utility>
 
 #include "protocol/http/no_proxy.h"
-#include "protocol/throttle_hint.h"
 #include "protocol/printable_text.h"
+#include "protocol/throttle_hint.h"
 
 namespace mb::session {
 using health::LoginResult;
