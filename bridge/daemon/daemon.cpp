@@ -248,6 +248,7 @@ class Daemon {
         // A file, env or command local password may have been rotated: verdicts remembered for
         // the old one must not outlive the reload.
         passwords_->forget_verdicts();
+        upstream_secrets_->forget_all();
         for (const auto& warning : exposure_warnings(*next, config_.get()))
             spdlog::warn("reload: {}", warning);
         if (next->daemon.log_level != config_->daemon.log_level) {
@@ -456,10 +457,14 @@ class Daemon {
     void resolve_admin_token() {
         const auto& source = config_->daemon.admin_token;
         if (source.empty()) {
+            ++admin_token_generation_;
             admin_access_.set_token(std::nullopt);
             return;
         }
-        auto apply = [this](const Result<Secret>& token) {
+        // A slow resolution from an earlier reload must not undo a later one.
+        const unsigned generation = ++admin_token_generation_;
+        auto apply = [this, generation](const Result<Secret>& token) {
+            if (generation != admin_token_generation_) return;
             if (!token) {
                 spdlog::error(
                     "[daemon] admin_token cannot be read ({}); the health endpoint accepts no "
@@ -644,6 +649,7 @@ class Daemon {
     std::unique_ptr<oauth::SecretCache> upstream_secrets_;        // auth = "password" accounts
     std::unique_ptr<oauth::AuthorizationRunner> authorizations_;  // /auth/ACCOUNT flows
     health::AdminAccess admin_access_;  // [daemon] admin_token, read by auth_pages_
+    unsigned admin_token_generation_ = 0;
     std::unique_ptr<AuthorizationPages> auth_pages_;
     std::shared_ptr<session::AccountDirectory> directory_;
     std::shared_ptr<session::LocalPasswordChecker> passwords_;

@@ -41,36 +41,37 @@ void SecretMask::remove(std::string_view value) {
 
 std::string SecretMask::apply(std::string_view text) const {
     if (counts_.empty() || text.size() < kMinLength) return std::string(text);
+    // Every byte covered by some value is masked: overlapping or adjacent occurrences merge into
+    // one "***", so no value is left partly readable because another one started before it.
     std::string out;
-    std::size_t copied = 0;  // text[copied, i) is still to be copied
-    for (std::size_t i = 0; i + kMinLength <= text.size();) {
+    std::size_t copied = 0;        // text[copied, …) is still to be copied
+    std::size_t masked_until = 0;  // end of the current run of masked bytes
+    bool in_run = false;
+    for (std::size_t i = 0; i + kMinLength <= text.size(); ++i) {
         const char* p = text.data() + i;
         uint16_t pair;
         std::memcpy(&pair, p, sizeof pair);
-        if (!first_pairs_.test(pair)) {
-            ++i;
-            continue;
-        }
+        if (!first_pairs_.test(pair)) continue;
         auto bucket = buckets_.find(window(p));
-        const std::string* match = nullptr;
-        if (bucket != buckets_.end()) {
-            for (const std::string* value : bucket->second) {
-                if (value->size() <= text.size() - i &&
-                    std::memcmp(value->data(), p, value->size()) == 0) {
-                    match = value;  // longest first: the first hit is the longest
-                    break;
-                }
+        if (bucket == buckets_.end()) continue;
+        for (const std::string* value : bucket->second) {
+            if (value->size() > text.size() - i ||
+                std::memcmp(value->data(), p, value->size()) != 0)
+                continue;
+            // Longest first: the first hit is the longest value starting here.
+            if (in_run && i <= masked_until) {
+                masked_until = std::max(masked_until, i + value->size());
+            } else {
+                if (in_run) copied = masked_until;
+                out.append(text.substr(copied, i - copied));
+                out.append("***");
+                masked_until = i + value->size();
+                in_run = true;
             }
+            break;
         }
-        if (!match) {
-            ++i;
-            continue;
-        }
-        out.append(text.substr(copied, i - copied));
-        out.append("***");
-        i += match->size();
-        copied = i;
     }
+    if (in_run) copied = masked_until;
     out.append(text.substr(copied));
     return out;
 }

@@ -34,6 +34,9 @@ class SecretCache {
     // next call retries). A call naming a kept secret with another source (a reload changed it)
     // resolves the new source.
     void resolve(const std::string& name, const config::SecretSource& source, Callback done);
+    // A reload: every kept secret is read again at its next use (a file or command may give a
+    // rotated value under an unchanged source).
+    void forget_all() { resolved_.clear(); }
 
   private:
     struct Work;

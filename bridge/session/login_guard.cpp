@@ -38,8 +38,13 @@ std::string LoginGuard::address_of(std::string_view peer) {
         // An IPv6 client may pick any address of its /64: count the /64.
         in6_addr address{};
         if (inet_pton(AF_INET6, v6.c_str(), &address) != 1) return v6;
-        std::fill(std::begin(address.s6_addr) + 8, std::end(address.s6_addr), 0);
         char text[INET6_ADDRSTRLEN] = {};
+        if (IN6_IS_ADDR_V4MAPPED(&address)) {  // an IPv4 client of a "::" listener
+            inet_ntop(AF_INET, &address.s6_addr[12], text, sizeof text);
+            return text;
+        }
+        if (IN6_IS_ADDR_LOOPBACK(&address)) return "::1";
+        std::fill(std::begin(address.s6_addr) + 8, std::end(address.s6_addr), 0);
         inet_ntop(AF_INET6, &address, text, sizeof text);
         return std::string(text) + "/64";
     }
@@ -68,9 +73,17 @@ std::optional<LoginGuard::Refusal> LoginGuard::blocked(const std::string& addres
                                                        const std::string& login,
                                                        Clock::time_point now) {
     if (settings_.longest_delay.count() <= 0) return std::nullopt;
-    if (Key* key = find("a:" + address, now); key && key->blocked_until > now)
-        return Refusal{std::chrono::ceil<std::chrono::milliseconds>(key->blocked_until - now),
-                       true};
+    Key* by_address = find("a:" + address, now);
+    if (by_address && by_address->blocked_until > now)
+        return Refusal{
+            std::chrono::ceil<std::chrono::milliseconds>(by_address->blocked_until - now), true};
+    // An address with recent wrong passwords gets one check at a time: parallel connections
+    // would otherwise all pass before the first verdict arrives.
+    if (by_address) {
+        auto checking = checks_.find(address);
+        if (checking != checks_.end() && checking->second > 0)
+            return Refusal{std::chrono::milliseconds(1000), true};
+    }
     if (Key* key = find(login_key(login), now); key && key->blocked_until > now)
         return Refusal{std::chrono::ceil<std::chrono::milliseconds>(key->blocked_until - now),
                        false};
@@ -101,6 +114,19 @@ void LoginGuard::failed(const std::string& address, const std::string& login,
 
 void LoginGuard::succeeded(const std::string& login) {
     keys_.erase(login_key(login));
+}
+
+std::unique_ptr<LoginGuard::CheckTicket> LoginGuard::start_check(const std::string& address) {
+    ++checks_[address];
+    return std::make_unique<CheckTicket>(self_, address);
+}
+
+LoginGuard::CheckTicket::~CheckTicket() {
+    auto guard = guard_.lock();
+    if (!guard || !*guard) return;
+    auto& checks = (*guard)->checks_;
+    auto it = checks.find(address_);
+    if (it != checks.end() && --it->second <= 0) checks.erase(it);
 }
 
 std::unique_ptr<LoginGuard::DialTicket> LoginGuard::early_dial(const std::string& address,

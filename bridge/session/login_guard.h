@@ -4,7 +4,8 @@
 // than one try; attempts while blocked are refused at once with the protocol's normal "no",
 // without checking the password or touching the upstream. A quiet period forgets a key. It also
 // caps the upstream connections opened early for clients that have not logged in yet (in all and
-// per address, none for an address with recent failures). Loop thread only; time is passed in.
+// per address, none for an address with recent failures). An address with recent failures gets
+// one password check at a time. Loop thread only; time is passed in.
 #pragma once
 
 #include <chrono>
@@ -69,6 +70,20 @@ class LoginGuard {
     void failed(const std::string& address, const std::string& login, Clock::time_point now);
     // A checked password was right: the login's own failures are forgotten (not the address's).
     void succeeded(const std::string& login);
+    // Held while a password check from an address is under way.
+    class CheckTicket {
+      public:
+        CheckTicket(std::weak_ptr<LoginGuard*> guard, std::string address)
+            : guard_(std::move(guard)), address_(std::move(address)) {}
+        ~CheckTicket();
+        CheckTicket(const CheckTicket&) = delete;
+        CheckTicket& operator=(const CheckTicket&) = delete;
+
+      private:
+        std::weak_ptr<LoginGuard*> guard_;
+        std::string address_;
+    };
+    std::unique_ptr<CheckTicket> start_check(const std::string& address);
 
     // An early upstream connection for a client of `address` that has not logged in: a ticket
     // while within the caps, else null (the upstream is then dialled after the password check).
@@ -90,6 +105,7 @@ class LoginGuard {
     Settings settings_;
     std::unordered_map<std::string, Key> keys_;  // "a:ADDRESS" and "l:login"
     std::unordered_map<std::string, int> early_dials_;
+    std::unordered_map<std::string, int> checks_;  // password checks under way, per address
     int early_dials_total_ = 0;
     std::shared_ptr<LoginGuard*> self_;
 };

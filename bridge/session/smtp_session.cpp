@@ -107,7 +107,9 @@ void SmtpSession::start() {
     reply(smtp::greeting_reply(domain_, "ESMTP mailbridge"));
     update_reading();
     arm_preauth_timer();
-    login_.prepare();  // overlap the upstream handshakes with the client's EHLO and AUTH
+    // Overlap the upstream handshakes with the client's EHLO and AUTH. Without an early dial, EHLO
+    // is answered with what the bridge itself handles (a later EHLO shows the upstream's).
+    if (!login_.prepare()) upstream_offer_ = UpstreamOffer::unavailable;
 }
 
 void SmtpSession::arm_preauth_timer() {

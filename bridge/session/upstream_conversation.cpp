@@ -135,8 +135,11 @@ namespace {
 // What the trace may show of a line carrying credentials: at most its first two words ("A1
 // AUTHENTICATE", "AUTH XOAUTH2", "PASS"), never the last one, which always holds the secret.
 std::string_view credential_line_prefix(std::string_view line) {
+    // POP3 "PASS <password>": the password may itself hold spaces, so only the command shows.
+    const bool pass = line.size() >= 5 && (line[0] | 0x20) == 'p' && (line[1] | 0x20) == 'a' &&
+                      (line[2] | 0x20) == 's' && (line[3] | 0x20) == 's' && line[4] == ' ';
     std::size_t end = 0;
-    for (int word = 0; word < 2; ++word) {
+    for (int word = 0; word < (pass ? 1 : 2); ++word) {
         const auto space = line.find(' ', end);
         if (space == std::string_view::npos) break;
         end = space + 1;

@@ -30,25 +30,27 @@ void UpstreamLogin::cancel() {
     done_ = nullptr;
     token_wait_.cancel();
     password_check_.reset();
+    checking_.reset();
     upstream_.reset();
     early_dial_.reset();
 }
 
-void UpstreamLogin::prepare() {
+bool UpstreamLogin::prepare() {
     // A struggling route is not dialled before a login even knows its account.
     if (services_->backoff && services_->backoff->route_blocked(upstream_name(), route_proxy(),
                                                                 std::chrono::steady_clock::now()))
-        return;
+        return false;
     // Unauthenticated clients may not turn into a flood of upstream handshakes: past the caps
     // (or after wrong passwords from this address) the upstream is dialled after the password.
     if (services_->guard) {
         early_dial_ = services_->guard->early_dial(address_, std::chrono::steady_clock::now());
         if (!early_dial_) {
             services_->metrics->login_refusal(services_->server->name, "early_dial_capped");
-            return;
+            return false;
         }
     }
     ensure_upstream();
+    return true;
 }
 
 std::string UpstreamLogin::upstream_name() const {
@@ -80,8 +82,9 @@ void UpstreamLogin::login(std::string user, Secret password, Done done) {
     upstream_password_.reset();
     ++attempt_;
     started_ = std::chrono::steady_clock::now();
+    account_ = services_->directory->find(user_);
     if (services_->guard) {
-        if (auto refusal = services_->guard->blocked(address_, user_, started_)) {
+        if (auto refusal = services_->guard->blocked(address_, guarded_login(), started_)) {
             const auto seconds = (refusal->remaining.count() + 999) / 1000;
             services_->metrics->login_refusal(
                 services_->server->name, refusal->by_address ? "blocked_address" : "blocked_login");
@@ -92,11 +95,11 @@ void UpstreamLogin::login(std::string user, Secret password, Done done) {
             return;
         }
     }
-    account_ = services_->directory->find(user_);
     if (!account_) {
         fail_locally("no [[account]] matches login " + user_, false);
         return;
     }
+    if (services_->guard) checking_ = services_->guard->start_check(address_);
     password_check_ = services_->passwords->check(
         *account_, user_, password_,
         [this](Result<bool> verdict) { on_password_checked(std::move(verdict)); });
@@ -104,6 +107,7 @@ void UpstreamLogin::login(std::string user, Secret password, Done done) {
 
 void UpstreamLogin::on_password_checked(Result<bool> verdict) {
     password_check_.reset();
+    checking_.reset();
     password_ = Secret();
     if (!verdict) {
         fail(LoginResult::local_rejected, true,
@@ -117,7 +121,7 @@ void UpstreamLogin::on_password_checked(Result<bool> verdict) {
         fail_locally(account_->name + ": wrong local password for " + user_, false);
         return;
     }
-    if (services_->guard) services_->guard->succeeded(user_);
+    if (services_->guard) services_->guard->succeeded(guarded_login());
     if (services_->backoff) {
         if (auto blocked = services_->backoff->blocked(route(), std::chrono::steady_clock::now())) {
             const auto seconds = (blocked->remaining.count() + 999) / 1000;
@@ -289,9 +293,15 @@ void UpstreamLogin::on_upstream_auth(Result<std::string> answer, const UpstreamE
     fail(LoginResult::upstream_unreachable, true, account_->name + ": " + error.message);
 }
 
+std::string UpstreamLogin::guarded_login() const {
+    if (account_ && account_->login.starts_with("*@") && account_->local_passwords.empty())
+        return "account " + account_->name;
+    return user_;
+}
+
 void UpstreamLogin::fail_locally(std::string message, bool blocked) {
     if (services_->guard && !blocked)
-        services_->guard->failed(address_, user_, std::chrono::steady_clock::now());
+        services_->guard->failed(address_, guarded_login(), std::chrono::steady_clock::now());
     // No upstream work for a client that has not proven who it is.
     upstream_.reset();
     early_dial_.reset();

@@ -49,8 +49,9 @@ class UpstreamLogin {
     UpstreamLogin(const UpstreamLogin&) = delete;
     UpstreamLogin& operator=(const UpstreamLogin&) = delete;
 
-    // Opens the upstream connection early (called when the client connects).
-    void prepare();
+    // Opens the upstream connection early (called when the client connects). False when it is
+    // left for after the password check (the route backs off, or the early-dial caps are reached).
+    bool prepare();
     // Runs the sequence; `done` runs once unless cancelled (at once for an unknown login, from a
     // loop callback otherwise). It may start another login from inside `done`.
     void login(std::string user, Secret password, Done done);
@@ -80,6 +81,9 @@ class UpstreamLogin {
     // A local refusal (unknown login, wrong password, blocked): counted for this connection and,
     // unless `blocked`, by the LoginGuard.
     void fail_locally(std::string message, bool blocked);
+    // What the LoginGuard counts failures against besides the address: the login, or the account
+    // when one shared local password decides for every login of a "*@domain" pattern.
+    std::string guarded_login() const;
     void succeed(std::string answer);
     std::string upstream_name() const;  // "host:port" of the listener's upstream
     // The listener's [[proxy]] name unless its no_proxy lets this upstream bypass it; "" = direct.
@@ -103,9 +107,9 @@ class UpstreamLogin {
     bool backing_off_ = false;
     int local_failures_ = 0;                                // on this connection
     std::unique_ptr<LoginGuard::DialTicket> early_dial_;    // the early upstream's place in the cap
+    std::unique_ptr<LoginGuard::CheckTicket> checking_;     // a password check is under way
     std::optional<UpstreamError> early_error_;              // the pre-login dial failed …
-    std::chrono::steady_clock::time_point early_error_at_;  // … at this time  // the failure being
-                                                            // reported is the backoff's own refusal
+    std::chrono::steady_clock::time_point early_error_at_;  // … at this time
     std::chrono::steady_clock::time_point started_;
     Done done_;
     oauth::TokenWait token_wait_;

@@ -1,6 +1,8 @@
 // Authorization URL and redirect parsing (see authorization_request.h).
 #include "protocol/oauth/authorization_request.h"
 
+#include <openssl/crypto.h>
+
 #include <optional>
 
 #include "protocol/oauth/form_encoding.h"
@@ -82,7 +84,9 @@ Result<std::optional<std::string>> query_value(std::string_view query, std::stri
 
 bool redirect_is_for(std::string_view query, std::string_view expected_state) {
     auto state = query_value(query, "state");
-    return state && *state && !expected_state.empty() && **state == expected_state;
+    if (!state || !*state || expected_state.empty() || (*state)->size() != expected_state.size())
+        return false;
+    return CRYPTO_memcmp((*state)->data(), expected_state.data(), expected_state.size()) == 0;
 }
 
 Result<Secret> code_from_redirect(std::string_view query, std::string_view expected_state) {

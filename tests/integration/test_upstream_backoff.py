@@ -148,10 +148,10 @@ def test_suggested_backoff_time_is_the_least_delay(rig, tmp_path):
         assert fake.commands.count("AUTHENTICATE") == 1, fake.commands  # no retry with a new token
         report = json.loads(http_get(f"http://127.0.0.1:{bridge.health_port}/readyz")[1])
         (state,) = report["backoff"]
-        assert state["proxy"] == "direct" and state["retry_in_seconds"] > 2.5, state
+        assert state["proxy"] == "direct" and state["retry_in_seconds"] > 1.5, state
         until = [line for line in bridge.metrics().splitlines()
                  if line.startswith("mailbridge_upstream_backoff_until_seconds{")]
-        assert until and float(until[0].split()[-1]) - time.time() > 2.5, until
+        assert until and float(until[0].split()[-1]) - time.time() > 1.5, until
 
         ok, message, seconds = try_login(port)
         assert not ok and "backing off" in message, message

@@ -12,13 +12,13 @@ namespace {
 TEST(SecretMask, MasksEveryOccurrenceAnywhere) {
     SecretMask mask;
     mask.add("tok-1234");
-    EXPECT_EQ(mask.apply("a tok-1234 b tok-1234tok-1234"), "a *** b ******");
+    EXPECT_EQ(mask.apply("a tok-1234 b tok-1234tok-1234"), "a *** b ***");  // adjacent: one run
     EXPECT_EQ(mask.apply("tok-123"), "tok-123");
     EXPECT_EQ(mask.apply(""), "");
     EXPECT_EQ(mask.apply("tok"), "tok");
 }
 
-TEST(SecretMask, LongestValueStartingLeftmostWins) {
+TEST(SecretMask, OverlappingValuesAreMaskedWhole) {
     SecretMask mask;
     mask.add("abcd");
     mask.add("abcdefgh");
@@ -26,6 +26,12 @@ TEST(SecretMask, LongestValueStartingLeftmostWins) {
     EXPECT_EQ(mask.apply("xabcdefghy"), "x***y");
     EXPECT_EQ(mask.apply("xabcdzz"), "x***zz");
     EXPECT_EQ(mask.apply("xcdefghijz"), "x***z");
+    // A value starting inside another one's occurrence is not left partly readable.
+    EXPECT_EQ(mask.apply("xabcdefghijz"), "x***z");
+    mask.add("wxyz-1");
+    mask.add("z-12345678");
+    EXPECT_EQ(mask.apply("<wxyz-12345678>"), "<***>");
+    EXPECT_EQ(mask.apply("abcdabcd"), "***");
 }
 
 TEST(SecretMask, ValuesAreCountedAndForgottenWhole) {

@@ -14,7 +14,9 @@ TEST(LoginGuard, AddressOfStripsThePortAndKeysIpv6ByItsSlash64) {
     EXPECT_EQ(LoginGuard::address_of("127.0.0.1:5000"), "127.0.0.1");
     EXPECT_EQ(LoginGuard::address_of("[2001:db8:1:2:3:4:5:6]:993"), "2001:db8:1:2::/64");
     EXPECT_EQ(LoginGuard::address_of("[2001:db8:1:2::9]:993"), "2001:db8:1:2::/64");
-    EXPECT_EQ(LoginGuard::address_of("[::1]:143"), "::/64");
+    EXPECT_EQ(LoginGuard::address_of("[::1]:143"), "::1");
+    // An IPv4 client of a "::" listener is its IPv4 address, not one /64 for every IPv4 client.
+    EXPECT_EQ(LoginGuard::address_of("[::ffff:192.0.2.7]:5000"), "192.0.2.7");
     EXPECT_EQ(LoginGuard::address_of("[not-an-address]:1"), "not-an-address");
     EXPECT_EQ(LoginGuard::address_of("unknown address"), "unknown address");
 }
@@ -97,14 +99,35 @@ TEST(LoginGuard, EarlyDialsAreCappedInAllPerAddressAndAfterFailures) {
     EXPECT_FALSE(guard.early_dial("10.0.0.4", t0 + 5s)) << "an address with recent failures";
 }
 
+TEST(LoginGuard, AnAddressWithFailuresGetsOneCheckAtATime) {
+    LoginGuard guard;
+    const auto t0 = Clock::now();
+    // A clean address may check many passwords at once (clients behind one address).
+    auto a = guard.start_check("10.0.0.1");
+    auto b = guard.start_check("10.0.0.1");
+    EXPECT_FALSE(guard.blocked("10.0.0.1", "alice", t0));
+    a.reset();
+    b.reset();
+    guard.failed("10.0.0.1", "alice", t0);
+    auto first = guard.start_check("10.0.0.1");  // after the block ended
+    auto refusal = guard.blocked("10.0.0.1", "alice", t0 + 2s);
+    ASSERT_TRUE(refusal);
+    EXPECT_TRUE(refusal->by_address);
+    first.reset();
+    EXPECT_FALSE(guard.blocked("10.0.0.1", "alice", t0 + 2s));
+}
+
 TEST(LoginGuard, TicketsOutliveTheirGuardSafely) {
     std::unique_ptr<LoginGuard::DialTicket> ticket;
+    std::unique_ptr<LoginGuard::CheckTicket> check;
     {
         LoginGuard guard;
         ticket = guard.early_dial("10.0.0.1", Clock::now());
+        check = guard.start_check("10.0.0.1");
         ASSERT_TRUE(ticket);
     }
     ticket.reset();  // must not touch the destroyed guard
+    check.reset();
 }
 
 }  // namespace
