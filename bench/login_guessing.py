@@ -39,13 +39,16 @@ def legit_login(port):
     return elapsed
 
 
-def attacker(port, budget, lock, outcome):
+def attacker(port, budget, lock, outcome, interval):
     s = None
+    next_at = time.monotonic()
     while True:
         with lock:
             if budget[0] <= 0:
                 break
             budget[0] -= 1
+        next_at += interval
+        time.sleep(max(0.0, next_at - time.monotonic()))
         try:
             if s is None:
                 s = connect(port, "127.0.0.1")
@@ -55,6 +58,8 @@ def attacker(port, budget, lock, outcome):
                     "refused" if b"too many failed logins" in done else "other")
                 outcome[key] = outcome.get(key, 0) + 1
         except (OSError, ConnectionError):
+            with lock:
+                outcome["connection closed"] = outcome.get("connection closed", 0) + 1
             s = None
             continue
         # after its third failure the bridge says goodbye and closes: start over
@@ -78,6 +83,7 @@ def main():
     parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
     parser.add_argument("--guesses", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=100.0, help="guesses per second in all")
     parser.add_argument("--logins", type=int, default=100, help="legitimate logins per phase")
     args = parser.parse_args()
     mailbridge_process.BINARY = os.path.abspath(args.bin)
@@ -98,8 +104,9 @@ def main():
 
         upstream_before = forwarder.counts()
         budget, lock, outcome = [args.guesses], threading.Lock(), {}
-        attackers = [threading.Thread(target=attacker, args=(port, budget, lock, outcome), daemon=True)
-                     for _ in range(args.connections)]
+        interval = args.connections / args.rate
+        attackers = [threading.Thread(target=attacker, args=(port, budget, lock, outcome, interval),
+                                      daemon=True) for _ in range(args.connections)]
         started = time.monotonic()
         for t in attackers:
             t.start()
@@ -114,10 +121,11 @@ def main():
 
         print()
         print(f"guessing: {args.guesses} wrong passwords for {BOB} from 127.0.0.1 over "
-              f"{args.connections} connections at a time, in {attack_seconds:.1f} s")
+              f"{args.connections} connections at a time ({args.rate:g}/s), in {attack_seconds:.1f} s")
         print(f"  answers: {outcome.get('checked', 0)} checked (wrong password), "
               f"{outcome.get('refused', 0)} refused unchecked (address blocked), "
-              f"{outcome.get('other', 0)} other")
+              f"{outcome.get('other', 0)} other, {outcome.get('connection closed', 0)} sent on a "
+              f"connection the bridge had closed after 3 failures")
         print(f"  upstream connections caused by the guesses: {attack_connections} "
               f"(forwarder: {upstream_after['connections'] - upstream_before['connections']} in all, "
               f"{len(during)} of them the legitimate logins')")
@@ -125,7 +133,9 @@ def main():
         print(f"  legitimate logins from 127.0.0.2: median {b * 1e3:.1f} ms before ({len(before)}), "
               f"{d * 1e3:.1f} ms during the attack ({len(during)}); ratio {d / b:.2f}")
         daemon.assert_alive("the guessing attack")
-        return 0 if attack_connections <= 1 else 1
+        # Before the first wrong password the address is clean: its first connections may dial
+        # early (at most 8 per address at a time); after it, none.
+        return 0 if attack_connections <= 8 else 1
     finally:
         if daemon:
             daemon.stop()
