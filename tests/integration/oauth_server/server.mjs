@@ -45,7 +45,8 @@ function longToken(opaque, issuer) {
   const claims = { iss: issuer, ref: opaque, aud: 'https://outlook.office365.com',
     scp: 'IMAP.AccessAsUser.All POP.AccessAsUser.All SMTP.Send', pad: '' };
   const fixed = header.length + b64url(JSON.stringify(claims)).length + signature.length + 2;
-  claims.pad = b64url(randomBytes(Math.max(0, Math.floor((cfg.access_token_bytes - fixed) * 0.75) - 2)));
+  // pad is base64url inside a payload that is base64url again: 9/16 of the missing bytes.
+  claims.pad = b64url(randomBytes(Math.max(0, Math.floor(((cfg.access_token_bytes - fixed) * 9) / 16))));
   return `${header}.${b64url(JSON.stringify(claims))}.${signature}`;
 }
 function opaqueOf(token) {
