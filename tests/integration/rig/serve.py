@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,8 +50,18 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    shutil.rmtree(os.path.join(state, "rig"), ignore_errors=True)  # fresh maildirs and certs every run
-    r = Rig(tmp=os.path.join(state, "rig"), fixed_ports=FIXED_PORTS if a.fixed_ports else None)
+    # Fresh maildirs and certs every run. The daemons run as other users (dovenull, mail, proxy),
+    # which may not traverse the checkout's path (a clone in a 0700 directory): the rig lives in
+    # a temporary directory of its own, and STATE/rig links to it.
+    link = os.path.join(state, "rig")
+    if os.path.islink(link):
+        shutil.rmtree(os.readlink(link), ignore_errors=True)
+        os.unlink(link)
+    else:
+        shutil.rmtree(link, ignore_errors=True)
+    tmp = tempfile.mkdtemp(prefix="mbdemo-")
+    os.symlink(tmp, link)
+    r = Rig(tmp=tmp, fixed_ports=FIXED_PORTS if a.fixed_ports else None)
     try:
         r.start()
         seed_demo(r.dovecot, "alice@example.com")
@@ -73,6 +84,8 @@ def main():
     finally:
         print("stopping rig", flush=True)
         r.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.unlink(link)
     return 0
 
 
