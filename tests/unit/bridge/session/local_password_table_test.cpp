@@ -41,7 +41,8 @@ TEST(LocalPasswordTable, MalformedLinesAreNamedWithoutTheirContent) {
 }
 
 TEST(LocalPasswordTable, HostileBytesNeverCrash) {
-    std::string hostile("a\0b:c\n\xff\xfe:\x01\n", 13);
+    constexpr char bytes[] = "a\0b:c\n\xff\xfe:\x01\n";
+    const std::string hostile(bytes, sizeof bytes - 1);
     EXPECT_TRUE(find_login_hash(hostile, std::string("a\0b", 3)).ok());
     EXPECT_TRUE(find_login_hash(std::string(100000, '\n'), "x").ok());
 }
