@@ -91,10 +91,21 @@ std::string_view without_line_end(std::string_view line) {
     return line;
 }
 
+namespace {
+
+// Cuts printable text at most `length` bytes long, never inside a UTF-8 character.
+void cut_at_character(std::string& text, std::size_t length) {
+    if (text.size() <= length) return;
+    while (length > 0 && (static_cast<unsigned char>(text[length]) & 0xc0) == 0x80) --length;
+    text.resize(length);
+}
+
+}  // namespace
+
 std::string cut_trace_text(std::string text) {
     if (text.size() > limits::kMaxTraceLineLength) {
         const std::size_t more = text.size() - limits::kMaxTraceLineLength;
-        text.resize(limits::kMaxTraceLineLength);
+        cut_at_character(text, limits::kMaxTraceLineLength);
         text += "... (" + std::to_string(more) + " more bytes)";
     }
     return text;
@@ -106,7 +117,7 @@ std::string printable_trace_line(std::string_view line) {
     const std::size_t keep = limits::kMaxTraceLineLength + 1;
     std::string text = printable(line.substr(0, keep));
     if (line.size() <= keep) return cut_trace_text(std::move(text));
-    if (text.size() > limits::kMaxTraceLineLength) text.resize(limits::kMaxTraceLineLength);
+    cut_at_character(text, limits::kMaxTraceLineLength);
     return text + "... (" + std::to_string(line.size()) + " bytes in all)";
 }
 
