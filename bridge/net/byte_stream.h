@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -53,6 +54,11 @@ class ByteStream {
     virtual void write(std::string_view bytes) = 0;
     virtual void write(std::string&& bytes) = 0;
     void write(const char* text) { write(std::string_view(text)); }
+    // Queues several buffers in order, as one write where the stream can (writev); copies what
+    // cannot be written at once. The default writes them one by one.
+    virtual void write_vectored(std::span<const std::string_view> pieces) {
+        for (std::string_view piece : pieces) write(piece);
+    }
 
     // Bytes accepted by write() but not yet handed to the kernel.
     virtual std::size_t queued_bytes() const = 0;

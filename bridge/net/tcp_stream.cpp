@@ -2,6 +2,8 @@
 // queued writes) → uv_close → on_closed; abort goes straight to uv_close, cancelling writes.
 #include "bridge/net/tcp_stream.h"
 
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <utility>
 
@@ -11,7 +13,10 @@ namespace mb::net {
 
 namespace {
 
-constexpr std::size_t kReadBufferSize = 64 * 1024;
+// Big enough that a bulk transfer takes few read calls (libuv reads until the socket is empty).
+constexpr std::size_t kReadBufferSize = 256 * 1024;
+// uv_try_write takes at most this many buffers at once (IOV_MAX is 1024 on Linux).
+constexpr std::size_t kMaxWriteBuffers = 64;
 
 // Data is consumed synchronously in the read callback, so one buffer serves every stream of
 // the loop thread; a connection keeps no read buffer of its own while idle.
@@ -105,6 +110,42 @@ void TcpStream::write(std::string&& bytes) {
     if (written < 0 || static_cast<std::size_t>(written) == bytes.size()) return;
     if (written > 0) bytes.erase(0, static_cast<std::size_t>(written));
     enqueue(std::move(bytes));
+}
+
+void TcpStream::write_vectored(std::span<const std::string_view> pieces) {
+    if (pieces.size() == 1) {
+        write(pieces.front());
+        return;
+    }
+    if (state_ != State::open || shutdown_requested_ || pieces.empty()) return;
+    ssize_t written = write_now(pieces);
+    if (written < 0) return;
+    std::size_t skip = static_cast<std::size_t>(written);
+    std::string rest;
+    for (std::string_view piece : pieces) {
+        if (skip >= piece.size()) {
+            skip -= piece.size();
+            continue;
+        }
+        rest.append(piece.substr(skip));
+        skip = 0;
+    }
+    if (!rest.empty()) enqueue(std::move(rest));
+}
+
+ssize_t TcpStream::write_now(std::span<const std::string_view> pieces) {
+    if (queued_ > 0) return 0;  // keep order: libuv's queue goes first
+    std::array<uv_buf_t, kMaxWriteBuffers> bufs;
+    const std::size_t count = std::min(pieces.size(), bufs.size());
+    for (std::size_t i = 0; i < count; ++i)
+        bufs[i] = uv_buf_init(const_cast<char*>(pieces[i].data()), pieces[i].size());
+    int rc = uv_try_write(stream(), bufs.data(), static_cast<unsigned>(count));
+    if (rc == UV_EAGAIN) return 0;
+    if (rc < 0) {
+        fail("writing to", rc);
+        return -1;
+    }
+    return rc;
 }
 
 ssize_t TcpStream::write_now(std::string_view bytes) {

@@ -1,6 +1,6 @@
 // TcpStream: a connected TCP socket (accepted by TcpListener or made by TcpConnector) as a
 // ByteStream. It owns its uv_tcp_t through UvHandle (freed in the close callback) and its write
-// requests (freed in their callbacks); reads use one shared per-thread 64 KB buffer.
+// requests (freed in their callbacks); reads use one shared per-thread 256 KB buffer.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +22,7 @@ class TcpStream final : public ByteStream {
     void stop_reading() override;
     void write(std::string_view bytes) override;
     void write(std::string&& bytes) override;
+    void write_vectored(std::span<const std::string_view> pieces) override;
     using ByteStream::write;
     std::size_t queued_bytes() const override { return queued_; }
     void set_low_water_mark(std::size_t bytes) override { low_water_ = bytes; }
@@ -49,6 +50,7 @@ class TcpStream final : public ByteStream {
     uv_stream_t* stream() const { return reinterpret_cast<uv_stream_t*>(handle_.get()); }
     // Writes what the kernel takes now; returns the count, or -1 after starting an abort.
     ssize_t write_now(std::string_view bytes);
+    ssize_t write_now(std::span<const std::string_view> pieces);
     void enqueue(std::string bytes);
     void request_shutdown();
     void begin_close(CloseReason reason);

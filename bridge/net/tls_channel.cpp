@@ -1,6 +1,6 @@
-// TlsChannel: see tls_channel.h. Memory: record buffers are released by SSL_MODE_RELEASE_BUFFERS,
-// and a memory BIO that grew past kFreshBioThreshold is replaced once empty, so an idle
-// connection keeps no traffic-sized buffer.
+// TlsChannel: see tls_channel.h. Memory: release_idle_buffers() frees the record buffers and
+// replaces a memory BIO that grew past kFreshBioThreshold once empty, so an idle connection keeps
+// no traffic-sized buffer while a busy one allocates nothing per record.
 #include "bridge/net/tls_channel.h"
 
 #include <openssl/err.h>
@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 #include "bridge/net/openssl_error.h"
 #include "bridge/net/socket_address.h"
@@ -19,6 +20,56 @@ namespace {
 constexpr std::size_t kFreshBioThreshold = 16 * 1024;
 constexpr std::size_t kMaxSslIo = INT_MAX;
 
+// The read BIO: SSL reads ciphertext from the channel's TlsCiphertextInput (BIO data).
+int input_read(BIO* bio, char* out, int size) {
+    BIO_clear_retry_flags(bio);
+    auto* input = static_cast<TlsCiphertextInput*>(BIO_get_data(bio));
+    if (input == nullptr || size <= 0) return 0;
+    const std::size_t n = std::min(input->pending(), static_cast<std::size_t>(size));
+    if (n == 0) {
+        BIO_set_retry_read(bio);  // empty = "retry", not end of stream
+        return -1;
+    }
+    std::memcpy(out, input->bytes.data() + input->taken, n);
+    input->taken += n;
+    if (input->taken == input->bytes.size()) {
+        input->bytes.clear();
+        input->taken = 0;
+    }
+    return static_cast<int>(n);
+}
+
+long input_ctrl(BIO* bio, int command, long, void*) {
+    auto* input = static_cast<TlsCiphertextInput*>(BIO_get_data(bio));
+    switch (command) {
+        case BIO_CTRL_PENDING:
+            return input == nullptr ? 0 : static_cast<long>(input->pending());
+        case BIO_CTRL_FLUSH:
+            return 1;
+        default:
+            return 0;
+    }
+}
+
+int input_create(BIO* bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+}
+
+const BIO_METHOD* input_method() {
+    static BIO_METHOD* method = [] {
+        BIO_METHOD* m =
+            BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "mailbridge TLS input");
+        if (m != nullptr) {
+            BIO_meth_set_read(m, input_read);
+            BIO_meth_set_ctrl(m, input_ctrl);
+            BIO_meth_set_create(m, input_create);
+        }
+        return m;
+    }();
+    return method;
+}
+
 BIO* new_memory_bio() {
     BIO* bio = BIO_new(BIO_s_mem());
     if (bio != nullptr) BIO_set_mem_eof_return(bio, -1);  // empty = "retry", not end of stream
@@ -28,10 +79,7 @@ BIO* new_memory_bio() {
 }  // namespace
 
 TlsChannel::TlsChannel(SSL* ssl, std::string host)
-    : ssl_(ssl),
-      read_bio_(SSL_get_rbio(ssl)),
-      write_bio_(SSL_get_wbio(ssl)),
-      host_(std::move(host)) {}
+    : ssl_(ssl), write_bio_(SSL_get_wbio(ssl)), host_(std::move(host)) {}
 
 TlsChannel::~TlsChannel() {
     SSL_free(ssl_);
@@ -40,7 +88,8 @@ TlsChannel::~TlsChannel() {
 Result<std::unique_ptr<TlsChannel>> TlsChannel::make(SSL_CTX* ctx, std::string host) {
     ERR_clear_error();
     SSL* ssl = SSL_new(ctx);
-    BIO* read_bio = new_memory_bio();
+    const BIO_METHOD* method = input_method();
+    BIO* read_bio = method != nullptr ? BIO_new(method) : nullptr;
     BIO* write_bio = new_memory_bio();
     if (ssl == nullptr || read_bio == nullptr || write_bio == nullptr) {
         SSL_free(ssl);
@@ -50,7 +99,12 @@ Result<std::unique_ptr<TlsChannel>> TlsChannel::make(SSL_CTX* ctx, std::string h
     }
     SSL_set_bio(ssl, read_bio, write_bio);
     SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    return std::unique_ptr<TlsChannel>(new TlsChannel(ssl, std::move(host)));
+    // Record buffers are kept through a burst and freed by release_idle_buffers(), rather than
+    // freed and allocated again for every record.
+    SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
+    std::unique_ptr<TlsChannel> channel(new TlsChannel(ssl, std::move(host)));
+    BIO_set_data(read_bio, &channel->input_);
+    return channel;
 }
 
 Result<std::unique_ptr<TlsChannel>> TlsChannel::client(const TlsClientContext& context,
@@ -91,14 +145,11 @@ Result<std::unique_ptr<TlsChannel>> TlsChannel::server(const TlsServerContext& c
 
 Result<void> TlsChannel::feed_ciphertext(std::string_view bytes) {
     if (failure_) return *failure_;
-    while (!bytes.empty()) {
-        const int chunk = static_cast<int>(std::min(bytes.size(), kMaxSslIo));
-        if (BIO_write(read_bio_, bytes.data(), chunk) != chunk) {
-            return fail(make_error("cannot buffer received TLS data: out of memory"));
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(chunk));
-        fed_since_fresh_bio_ += static_cast<std::size_t>(chunk);
+    if (input_.taken > 0) {  // keep the unread tail only
+        input_.bytes.erase(0, input_.taken);
+        input_.taken = 0;
     }
+    input_.bytes.append(bytes);
     if (!handshake_done_) return advance_handshake();
     if (!held_plaintext_.empty()) {
         std::string held = std::move(held_plaintext_);
@@ -133,16 +184,29 @@ Result<std::size_t> TlsChannel::read_plaintext(std::span<char> out) {
         if (!handshake_done_) return std::size_t{0};
     }
     if (peer_closed_ || out.empty()) return std::size_t{0};
+    // Record after record until `out` is full; a successful SSL_read leaves the error queue
+    // empty, so it is cleared once.
     ERR_clear_error();
-    int rc = SSL_read(ssl_, out.data(), static_cast<int>(std::min(out.size(), kMaxSslIo)));
-    if (rc > 0) return static_cast<std::size_t>(rc);
-    if (SSL_get_error(ssl_, rc) == SSL_ERROR_ZERO_RETURN) {
-        peer_closed_ = true;
-        return std::size_t{0};
+    std::size_t total = 0;
+    while (total < out.size()) {
+        int rc = SSL_read(ssl_, out.data() + total,
+                          static_cast<int>(std::min(out.size() - total, kMaxSslIo)));
+        if (rc > 0) {
+            total += static_cast<std::size_t>(rc);
+            continue;
+        }
+        if (SSL_get_error(ssl_, rc) == SSL_ERROR_ZERO_RETURN) {
+            peer_closed_ = true;
+            break;
+        }
+        if (auto error = classify(rc)) {
+            Error failed = fail(std::move(*error));
+            if (total == 0) return failed;
+            break;  // the plaintext before it first; the next call reports the failure
+        }
+        break;
     }
-    if (auto error = classify(rc)) return fail(std::move(*error));
-    release_idle_read_bio();
-    return std::size_t{0};
+    return total;
 }
 
 Result<void> TlsChannel::write_plaintext(std::string_view bytes) {
@@ -213,24 +277,33 @@ Error TlsChannel::fail(Error error) {
     return error;
 }
 
-std::string TlsChannel::take_ciphertext() {
+std::size_t TlsChannel::drain_write_bio(std::string& into) {
     const std::size_t pending = BIO_ctrl_pending(write_bio_);
-    std::string bytes(pending, '\0');
+    into.resize(pending);
     std::size_t taken = 0;
     while (taken < pending) {
         const int chunk = static_cast<int>(std::min(pending - taken, kMaxSslIo));
-        const int got = BIO_read(write_bio_, bytes.data() + taken, chunk);
+        const int got = BIO_read(write_bio_, into.data() + taken, chunk);
         if (got <= 0) break;
         taken += static_cast<std::size_t>(got);
     }
-    bytes.resize(taken);
-    if (taken >= kFreshBioThreshold) {
-        if (BIO* fresh = new_memory_bio()) {
-            SSL_set0_wbio(ssl_, fresh);
-            write_bio_ = fresh;
-        }
-    }
+    into.resize(taken);
+    taken_since_fresh_bio_ += taken;
+    return taken;
+}
+
+std::string TlsChannel::take_ciphertext() {
+    std::string bytes;
+    drain_write_bio(bytes);
     return bytes;
+}
+
+std::string_view TlsChannel::take_ciphertext_view() {
+    // One buffer for the thread: it keeps its capacity (about one flush of ciphertext) instead
+    // of every connection holding one, and no flush allocates once it has grown.
+    thread_local std::string buffer;
+    drain_write_bio(buffer);
+    return buffer;
 }
 
 std::size_t TlsChannel::pending_ciphertext() const {
@@ -238,16 +311,20 @@ std::size_t TlsChannel::pending_ciphertext() const {
 }
 
 bool TlsChannel::has_buffered_input() const {
-    return SSL_has_pending(ssl_) == 1 || BIO_ctrl_pending(read_bio_) > 0;
+    return SSL_has_pending(ssl_) == 1 || input_.pending() > 0;
 }
 
-void TlsChannel::release_idle_read_bio() {
-    if (fed_since_fresh_bio_ < kFreshBioThreshold || BIO_ctrl_pending(read_bio_) > 0) return;
-    BIO* fresh = new_memory_bio();
-    if (fresh == nullptr) return;
-    SSL_set0_rbio(ssl_, fresh);
-    read_bio_ = fresh;
-    fed_since_fresh_bio_ = 0;
+void TlsChannel::release_idle_buffers() {
+    (void)SSL_free_buffers(ssl_);  // refused (harmlessly) while a record is partly read
+    if (input_.pending() == 0 && input_.bytes.capacity() > kFreshBioThreshold)
+        std::string().swap(input_.bytes);
+    if (taken_since_fresh_bio_ >= kFreshBioThreshold && BIO_ctrl_pending(write_bio_) == 0) {
+        if (BIO* fresh = new_memory_bio()) {
+            SSL_set0_wbio(ssl_, fresh);
+            write_bio_ = fresh;
+            taken_since_fresh_bio_ = 0;
+        }
+    }
 }
 
 TlsSessionInfo TlsChannel::info() const {

@@ -26,6 +26,14 @@ struct TlsSessionInfo {
     std::optional<int> peer_days_until_expiry;  // negative once expired
 };
 
+// Received ciphertext not yet taken by the TLS engine, read through a BIO of our own: a memory
+// BIO would zero every byte before copying it in.
+struct TlsCiphertextInput {
+    std::string bytes;
+    std::size_t taken = 0;  // bytes[0, taken) were read already
+    std::size_t pending() const { return bytes.size() - taken; }
+};
+
 class TlsChannel {
   public:
     // Client: SNI (skipped for IP literals) and hostname/IP verification against host when the
@@ -41,7 +49,8 @@ class TlsChannel {
     // why ("certificate verify failed: unable to get local issuer certificate",
     // "hostname mismatch: certificate is not valid for X").
     Result<void> feed_ciphertext(std::string_view bytes);
-    // Decrypts into out; 0 = nothing more until more ciphertext arrives (or peer_closed()).
+    // Decrypts into out (as many records as fit); 0 = nothing more until more ciphertext
+    // arrives (or peer_closed()). A failure after some plaintext is reported by the next call.
     Result<std::size_t> read_plaintext(std::span<char> out);
     // Encrypts bytes, or keeps them until the handshake is done (counted in pending_plaintext()).
     Result<void> write_plaintext(std::string_view bytes);
@@ -50,10 +59,18 @@ class TlsChannel {
 
     // Ciphertext produced so far; drains the write BIO.
     std::string take_ciphertext();
+    // The same without a string per call: the bytes are in one buffer that every channel of the
+    // thread reuses, valid until the next take_ciphertext_view() on this thread (so hand them to
+    // a write that copies what it cannot send at once).
+    std::string_view take_ciphertext_view();
     std::size_t pending_ciphertext() const;
     std::size_t pending_plaintext() const { return held_plaintext_.size(); }
     // Received bytes not yet returned by read_plaintext (ciphertext or decrypted records).
     bool has_buffered_input() const;
+    // Frees the record buffers, and the memory BIOs' buffers if traffic grew them, when they are
+    // empty. Call it once traffic has paused (TlsStream: after a quiet interval), not after every
+    // chunk, so a bulk transfer reuses its buffers and an idle connection keeps none.
+    void release_idle_buffers();
 
     bool handshake_done() const { return handshake_done_; }
     bool peer_closed() const { return peer_closed_; }
@@ -71,14 +88,14 @@ class TlsChannel {
     // Turns a failed SSL_* return into a final error (or nullopt for WANT_READ/WANT_WRITE).
     std::optional<Error> classify(int rc);
     Error fail(Error error);
-    void release_idle_read_bio();
+    std::size_t drain_write_bio(std::string& into);
 
     SSL* ssl_;
-    BIO* read_bio_;     // owned by ssl_
     BIO* write_bio_;    // owned by ssl_
     std::string host_;  // verified name (client), for messages
     std::string held_plaintext_;
-    std::size_t fed_since_fresh_bio_ = 0;
+    TlsCiphertextInput input_;  // what the read BIO (owned by ssl_) hands to SSL
+    std::size_t taken_since_fresh_bio_ = 0;
     bool handshake_done_ = false;
     bool peer_closed_ = false;
     bool shutdown_sent_ = false;

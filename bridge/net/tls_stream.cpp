@@ -2,7 +2,7 @@
 // the TLS engine produces (handshake, alerts, close_notify) always reach the transport.
 #include "bridge/net/tls_stream.h"
 
-#include <array>
+#include <memory>
 #include <stdexcept>
 
 namespace mb::net {
@@ -10,11 +10,18 @@ namespace mb::net {
 namespace {
 
 constexpr std::size_t kPlaintextChunk = 16 * 1024;  // one TLS record
+// Plaintext is delivered in pieces of up to this many bytes (several records decrypted into one
+// buffer), so the reader gets few, large chunks; ciphertext goes to the transport in bursts of
+// about this size.
+constexpr std::size_t kDeliveryChunk = 256 * 1024;
+constexpr std::size_t kCiphertextBurst = 64 * 1024;
+// The channel's buffers are freed once a connection has seen no traffic for this long.
+constexpr std::uint64_t kReleaseAfterMs = 200;
 
-// Plaintext is handed out synchronously, so one record-sized buffer serves the loop thread.
+// Plaintext is handed out synchronously, so one buffer serves the loop thread.
 std::span<char> shared_plaintext_buffer() {
-    thread_local std::array<char, kPlaintextChunk> buffer;
-    return buffer;
+    thread_local std::unique_ptr<char[]> buffer(new char[kDeliveryChunk]);
+    return {buffer.get(), kDeliveryChunk};
 }
 
 }  // namespace
@@ -58,12 +65,42 @@ void TlsStream::update_transport_reading() {
 }
 
 void TlsStream::schedule_delivery() {
+    delivery_due_ = true;
+    arm_timer(0);
+}
+
+void TlsStream::schedule_release() {
+    traffic_since_armed_ = true;
+    if (release_due_ || state_ != State::open) return;
+    release_due_ = true;
+    traffic_since_armed_ = false;
+    if (!timer_armed_) arm_timer(kReleaseAfterMs);
+}
+
+void TlsStream::arm_timer(std::uint64_t ms) {
+    timer_armed_ = true;
     uv_timer_start(
         delivery_timer_.get(),
         [](uv_timer_t* timer) {
-            if (auto* self = static_cast<TlsStream*>(timer->data)) self->deliver_plaintext();
+            if (auto* self = static_cast<TlsStream*>(timer->data)) self->on_timer();
         },
-        0, 0);
+        ms, 0);
+}
+
+void TlsStream::on_timer() {
+    timer_armed_ = false;
+    if (delivery_due_) {
+        delivery_due_ = false;
+        deliver_plaintext();
+    }
+    if (!release_due_ || state_ != State::open) return;
+    if (traffic_since_armed_) {  // still busy: look again later
+        traffic_since_armed_ = false;
+        arm_timer(kReleaseAfterMs);
+        return;
+    }
+    release_due_ = false;
+    channel_->release_idle_buffers();
 }
 
 void TlsStream::on_transport_data(std::string_view bytes) {
@@ -82,12 +119,13 @@ void TlsStream::on_transport_data(std::string_view bytes) {
         if (state_ != State::open) return;
     }
     deliver_plaintext();
+    if (state_ == State::open) schedule_release();
 }
 
 void TlsStream::deliver_plaintext() {
     std::span<char> buffer = shared_plaintext_buffer();
     while (state_ == State::open && reading_wanted_ && channel_->handshake_done()) {
-        auto got = channel_->read_plaintext(buffer);
+        auto got = channel_->read_plaintext(buffer);  // as many records as fit
         flush_ciphertext();
         if (!got) {
             fail(got.error());
@@ -105,22 +143,49 @@ void TlsStream::deliver_plaintext() {
 
 void TlsStream::write(std::string_view bytes) {
     if (state_ != State::open || bytes.empty()) return;
-    while (!bytes.empty()) {
-        // Chunked so the channel's write BIO never holds more than one chunk's ciphertext.
-        const std::string_view chunk = bytes.substr(0, kPlaintextChunk);
-        bytes.remove_prefix(chunk.size());
-        auto written = channel_->write_plaintext(chunk);
-        flush_ciphertext();
-        if (!written) {
-            fail(written.error());
-            return;
-        }
-    }
+    if (!encrypt(bytes)) return;
+    flush_ciphertext();
     if (queued_bytes() > low_water_) drain_armed_ = true;
 }
 
+void TlsStream::write_vectored(std::span<const std::string_view> pieces) {
+    if (state_ != State::open) return;
+    for (std::string_view piece : pieces)
+        if (!encrypt(piece)) return;
+    flush_ciphertext();
+    if (queued_bytes() > low_water_) drain_armed_ = true;
+}
+
+bool TlsStream::encrypt(std::string_view bytes) {
+    while (!bytes.empty()) {
+        // Record-sized calls, flushed in bursts, so the write BIO never holds much more than one.
+        const std::string_view chunk = bytes.substr(0, kPlaintextChunk);
+        bytes.remove_prefix(chunk.size());
+        auto written = channel_->write_plaintext(chunk);
+        if (!written) {
+            flush_ciphertext();
+            fail(written.error());
+            return false;
+        }
+        if (channel_->pending_ciphertext() >= kCiphertextBurst) flush_ciphertext();
+    }
+    return true;
+}
+
 void TlsStream::flush_ciphertext() {
-    if (channel_->pending_ciphertext() > 0) transport_->write(channel_->take_ciphertext());
+    if (channel_->pending_ciphertext() == 0) return;
+    // The transport copies what it cannot send at once, so the channel's shared buffer will do,
+    // unless this flush runs inside another one (TLS inside TLS, through an HTTPS proxy): the
+    // outer flush's bytes are still in that buffer.
+    thread_local bool flushing = false;
+    if (flushing) {
+        transport_->write(channel_->take_ciphertext());
+    } else {
+        flushing = true;
+        transport_->write(channel_->take_ciphertext_view());
+        flushing = false;
+    }
+    if (state_ == State::open) schedule_release();
 }
 
 std::size_t TlsStream::queued_bytes() const {

@@ -1,8 +1,11 @@
 // TlsStream: a ByteStream that runs a TlsChannel over another ByteStream (a TcpStream, or a
 // plain stream upgraded mid-connection for STARTTLS). It owns the transport, the channel and one
-// timer that defers plaintext delivery after start_reading(); its owner owns it.
+// timer that defers plaintext delivery after start_reading() and frees the channel's traffic
+// buffers once the connection has been quiet for a moment (TlsChannel::release_idle_buffers);
+// its owner owns it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -30,6 +33,7 @@ class TlsStream final : public ByteStream {
     void stop_reading() override;
     void write(std::string_view bytes) override;
     void write(std::string&& bytes) override { write(std::string_view(bytes)); }
+    void write_vectored(std::span<const std::string_view> pieces) override;
     using ByteStream::write;
     // Plaintext held until the handshake ends plus ciphertext queued on the transport.
     std::size_t queued_bytes() const override;
@@ -48,6 +52,11 @@ class TlsStream final : public ByteStream {
     void on_transport_closed(const CloseReason& reason);
     void deliver_plaintext();
     void schedule_delivery();
+    void schedule_release();
+    void arm_timer(std::uint64_t ms);
+    void on_timer();
+    // Encrypts bytes; the ciphertext goes out whenever a burst's worth is pending.
+    bool encrypt(std::string_view bytes);
     void flush_ciphertext();
     void update_transport_reading();
     void fail(const Error& error);
@@ -61,6 +70,10 @@ class TlsStream final : public ByteStream {
     bool reading_wanted_ = false;
     bool handshake_reported_ = false;
     bool drain_armed_ = false;
+    bool delivery_due_ = false;  // the timer delivers plaintext buffered while not reading
+    bool release_due_ = false;   // the timer frees the channel's buffers once traffic pauses
+    bool traffic_since_armed_ = false;
+    bool timer_armed_ = false;
     std::size_t low_water_ = 0;
     CloseReason reason_;
     bool reason_set_ = false;

@@ -137,6 +137,32 @@ TEST(TlsChannel, TenMegabytesEachWayInSmallChunks) {
     EXPECT_TRUE(pair.client_received == down);
 }
 
+// take_ciphertext_view hands out one buffer that later takes reuse (no string per flush), and
+// the data survives release_idle_buffers() between bursts.
+TEST(TlsChannel, CiphertextViewReusesOneBuffer) {
+    auto client_ctx = client_context(test_pki().ca_cert);
+    auto server_ctx = server_context();
+    Pair pair = make_pair(client_ctx, server_ctx, "localhost");
+    pair.pump();
+    ASSERT_TRUE(pair.client->handshake_done());
+    const std::string up = pattern(200 * 1024);
+    const char* first = nullptr;
+    for (int burst = 0; burst < 3; ++burst) {
+        ASSERT_TRUE(pair.client->write_plaintext(up).ok());
+        std::string_view ciphertext = pair.client->take_ciphertext_view();
+        ASSERT_GT(ciphertext.size(), up.size());
+        if (first == nullptr) first = ciphertext.data();
+        EXPECT_EQ(ciphertext.data(), first) << "burst " << burst << " got a new buffer";
+        EXPECT_EQ(pair.client->pending_ciphertext(), 0u);
+        ASSERT_TRUE(pair.server->feed_ciphertext(ciphertext).ok());
+        Pair::read_all(*pair.server, pair.server_received, pair.server_error);
+        pair.client->release_idle_buffers();
+        pair.server->release_idle_buffers();
+    }
+    EXPECT_EQ(pair.server_error, "");
+    EXPECT_TRUE(pair.server_received == up + up + up);
+}
+
 TEST(TlsChannel, HandshakeFedOneByteAtATime) {
     auto client_ctx = client_context(test_pki().ca_cert);
     auto server_ctx = server_context();
