@@ -166,6 +166,10 @@ void Metrics::bytes(std::string_view server, Direction direction, std::uint64_t 
     registry_.add(kBytes, labels(server, to_string(direction)), static_cast<double>(n));
 }
 
+ByteCounter Metrics::byte_counter(std::string_view server, Direction direction) {
+    return ByteCounter(registry_.counter_cell(kBytes, labels(server, to_string(direction))));
+}
+
 void Metrics::login(std::string_view server, LoginResult result) {
     registry_.add(kLogins, labels(server, to_string(result)), 1);
 }

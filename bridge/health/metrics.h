@@ -14,6 +14,16 @@
 
 namespace mb::health {
 
+// One series of mailbridge_bytes_total, resolved once (per session) instead of per chunk.
+class ByteCounter {
+  public:
+    explicit ByteCounter(double* cell) : cell_(cell) {}
+    void add(std::uint64_t n) { *cell_ += static_cast<double>(n); }
+
+  private:
+    double* cell_;
+};
+
 class Metrics {
   public:
     // Upper bounds of the upstream connect latency buckets, in seconds.
@@ -32,6 +42,8 @@ class Metrics {
     // A client was refused because max_sessions was reached.
     void session_refused(std::string_view server);
     void bytes(std::string_view server, Direction direction, std::uint64_t n);
+    // The same series as a handle, valid as long as this Metrics.
+    ByteCounter byte_counter(std::string_view server, Direction direction);
     void login(std::string_view server, LoginResult result);
     void token_refresh(std::string_view account, TokenRefreshResult result);
     // Time from the start of the upstream connection to a usable session (TCP, proxy, TLS, auth).

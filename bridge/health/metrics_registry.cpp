@@ -162,6 +162,10 @@ void MetricsRegistry::add(std::string_view name, LabelValues labels, double delt
     series(f, labels).value += delta;
 }
 
+double* MetricsRegistry::counter_cell(std::string_view name, LabelValues labels) {
+    return &series(family(name, Type::counter, Type::counter), labels).value;
+}
+
 void MetricsRegistry::set(std::string_view name, LabelValues labels, double value) {
     series(family(name, Type::gauge, Type::gauge), labels).value = value;
 }

@@ -33,6 +33,10 @@ class MetricsRegistry {
     void touch(std::string_view name, LabelValues labels);
     // Counter: delta >= 0. Gauge: any delta.
     void add(std::string_view name, LabelValues labels, double delta);
+    // A counter series' value, created at zero, for a caller that adds to it often: resolve it
+    // once, then add non-negative amounts through the pointer. Valid as long as the registry
+    // (series are never removed).
+    double* counter_cell(std::string_view name, LabelValues labels);
     // Gauge only.
     void set(std::string_view name, LabelValues labels, double value);
     // Histogram only.

@@ -117,15 +117,7 @@ void ClientSession::start_relay(LoginSuccess success, std::string to_client,
     relay_ = std::make_unique<Relay>(std::move(client_), std::move(upstream),
                                      RelayOptions{.idle_timeout = services_->idle_timeout()},
                                      Relay::Handlers{
-                                         .on_bytes =
-                                             [metrics, server](Relay::Side from, std::size_t n) {
-                                                 metrics->bytes(
-                                                     server,
-                                                     from == Relay::Side::client
-                                                         ? health::Direction::client_to_upstream
-                                                         : health::Direction::upstream_to_client,
-                                                     n);
-                                             },
+                                         .on_bytes = relay_byte_counters(metrics, server),
                                          .on_upstream_closed = std::move(setup.on_upstream_closed),
                                          .on_client_closed = std::move(setup.on_client_closed),
                                          .on_idle = [this] { return goodbye("idle timeout"); },

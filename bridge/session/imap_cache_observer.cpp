@@ -112,7 +112,7 @@ ImapCacheObserver::ImapCacheObserver(store::Owner owner, Submit submit, Options 
       generation_(std::move(generation)) {}
 
 Relay::Filter ImapCacheObserver::client_filter(std::shared_ptr<ImapCacheObserver> observer) {
-    return [observer](std::string_view in, std::string& out) {
+    return [observer](std::string_view in, RelayOutput& out) {
         out.append(in);
         observer->client_bytes(in);
     };

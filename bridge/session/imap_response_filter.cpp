@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "protocol/imap/capabilities.h"
@@ -45,21 +46,31 @@ Relay::Filter ImapResponseFilter::make(std::function<void()> on_bye) {
 }
 
 Relay::Filter ImapResponseFilter::wrap(std::shared_ptr<ImapResponseFilter> filter) {
-    return [filter](std::string_view in, std::string& out) { (*filter)(in, out); };
+    return [filter](std::string_view in, RelayOutput& out) { (*filter)(in, out); };
 }
 
 void ImapResponseFilter::operator()(std::string_view in, std::string& out) {
+    RelayOutput collected(out);
+    (*this)(in, collected);
+}
+
+void ImapResponseFilter::operator()(std::string_view in, RelayOutput& out) {
     while (!in.empty()) {
         if (passthrough_) {
             out.append(in);
-            return;
+            break;
         }
         auto event = framer_.next(in);
+        // Every byte the framer takes comes out in exactly one event: what it took beyond the
+        // event's bytes is held, and an event made of held bytes releases them.
+        held_ += event.consumed;
+        held_ -= std::min(held_, event.bytes.size());
         if (event.kind != imap::StreamEvent::Kind::NeedMore)
             for (const auto& observer : observers_) observer(event);
+        if (event.kind == imap::StreamEvent::Kind::NeedMore) break;
         switch (event.kind) {
             case imap::StreamEvent::Kind::NeedMore:
-                return;
+                break;
             case imap::StreamEvent::Kind::Error:
                 spdlog::debug(
                     "imap relay: cannot frame the upstream stream ({}); passing it "
@@ -90,6 +101,7 @@ void ImapResponseFilter::operator()(std::string_view in, std::string& out) {
         }
         in.remove_prefix(event.consumed);
     }
+    out.set_held(held_);
 }
 
 }  // namespace mb::session

@@ -2,6 +2,7 @@
 // (literals pass through uncopied by the framer) and rewrites CAPABILITY lists to what the bridge
 // supports; every other byte passes unchanged. If the stream ever defeats the framer (a line over
 // the relay limit), it falls back to passing bytes through untouched for the rest of the session.
+// Bytes of a line that has not ended yet are held (and reported to the Relay as held).
 #pragma once
 
 #include <functional>
@@ -18,7 +19,11 @@ namespace mb::session {
 class ImapResponseFilter {
   public:
     explicit ImapResponseFilter(std::function<void()> on_bye);
+    void operator()(std::string_view in, RelayOutput& out);
+    // The same, appending a copy to `out`.
     void operator()(std::string_view in, std::string& out);
+    // Bytes taken from the upstream and not given out yet (a partial line).
+    std::size_t held_bytes() const { return held_; }
 
     // A Relay::Filter owning a new filter; `on_bye` runs when the upstream sends "* BYE".
     static Relay::Filter make(std::function<void()> on_bye);
@@ -43,6 +48,7 @@ class ImapResponseFilter {
     std::vector<std::function<void(const protocol::imap::StreamEvent&)>> observers_;
     bool passthrough_ = false;
     bool client_at_boundary_ = true;
+    std::size_t held_ = 0;
 };
 
 }  // namespace mb::session

@@ -273,7 +273,7 @@ void ImapSession::on_login(std::optional<LoginSuccess> success, const LoginFailu
     auto boundary = std::make_shared<imap::CommandBoundary>();
     boundary->feed(pipelined);
     setup.client_filter = [boundary, inner = std::move(setup.client_filter)](std::string_view in,
-                                                                             std::string& out) {
+                                                                             RelayOutput& out) {
         boundary->feed(in);
         if (inner)
             inner(in, out);

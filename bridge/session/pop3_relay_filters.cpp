@@ -24,11 +24,21 @@ Pop3RelayFilters::Pop3RelayFilters()
 
 std::pair<Relay::Filter, Relay::Filter> Pop3RelayFilters::make(
     std::shared_ptr<Pop3RelayFilters> filters) {
-    return {[filters](std::string_view in, std::string& out) { filters->from_client(in, out); },
-            [filters](std::string_view in, std::string& out) { filters->from_upstream(in, out); }};
+    return {[filters](std::string_view in, RelayOutput& out) { filters->from_client(in, out); },
+            [filters](std::string_view in, RelayOutput& out) { filters->from_upstream(in, out); }};
 }
 
 void Pop3RelayFilters::from_client(std::string_view in, std::string& out) {
+    RelayOutput collected(out);
+    from_client(in, collected);
+}
+
+void Pop3RelayFilters::from_upstream(std::string_view in, std::string& out) {
+    RelayOutput collected(out);
+    from_upstream(in, collected);
+}
+
+void Pop3RelayFilters::from_client(std::string_view in, RelayOutput& out) {
     out.append(in);
     while (!in.empty() && !passthrough_) {
         auto outcome = client_lines_.next(in);
@@ -43,7 +53,12 @@ void Pop3RelayFilters::from_client(std::string_view in, std::string& out) {
     }
 }
 
-void Pop3RelayFilters::from_upstream(std::string_view in, std::string& out) {
+void Pop3RelayFilters::from_upstream(std::string_view in, RelayOutput& out) {
+    from_upstream_events(in, out);
+    out.set_held(capa_.size());
+}
+
+void Pop3RelayFilters::from_upstream_events(std::string_view in, RelayOutput& out) {
     while (!in.empty()) {
         if (passthrough_) {
             out.append(capa_);  // a CAPA answer cut short goes out as it came

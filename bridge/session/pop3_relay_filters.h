@@ -1,7 +1,8 @@
 // The POP3 relay's two filters, sharing one ResponseTracker: client→upstream passes bytes
 // unchanged and tells the tracker each command (so multi-line answers are framed right under
 // pipelining); upstream→client passes bytes unchanged except CAPA answers, which lose what
-// concerns login (STLS, SASL, USER). Also remembers whether the client sent QUIT.
+// concerns login (STLS, SASL, USER): a CAPA answer is held until it ends (reported as held). Also
+// remembers whether the client sent QUIT.
 #pragma once
 
 #include <memory>
@@ -18,6 +19,9 @@ class Pop3RelayFilters {
   public:
     Pop3RelayFilters();
 
+    void from_client(std::string_view in, RelayOutput& out);
+    void from_upstream(std::string_view in, RelayOutput& out);
+    // The same, appending a copy to `out`.
     void from_client(std::string_view in, std::string& out);
     void from_upstream(std::string_view in, std::string& out);
     bool client_quit() const { return client_quit_; }
@@ -26,6 +30,8 @@ class Pop3RelayFilters {
     static std::pair<Relay::Filter, Relay::Filter> make(std::shared_ptr<Pop3RelayFilters> filters);
 
   private:
+    void from_upstream_events(std::string_view in, RelayOutput& out);
+
     protocol::LineFramer client_lines_;
     protocol::pop3::ResponseTracker tracker_;
     std::string capa_;  // a CAPA answer being collected for rewriting

@@ -1,6 +1,8 @@
 // Forwarding, backpressure, idle timeout and close handling of Relay.
 #include "bridge/session/relay.h"
 
+#include "bridge/health/metrics.h"
+
 namespace mb::session {
 
 Relay::Relay(std::unique_ptr<net::ByteStream> client, std::unique_ptr<net::ByteStream> upstream,
@@ -9,8 +11,8 @@ Relay::Relay(std::unique_ptr<net::ByteStream> client, std::unique_ptr<net::ByteS
       upstream_(std::move(upstream)),
       options_(options),
       handlers_(std::move(handlers)) {
-    to_upstream_ = {client_.get(), upstream_.get(), Side::client, {}, false};
-    to_client_ = {upstream_.get(), client_.get(), Side::upstream, {}, false};
+    to_upstream_ = {client_.get(), upstream_.get(), Side::client, {}, 0, false};
+    to_client_ = {upstream_.get(), client_.get(), Side::upstream, {}, 0, false};
 }
 
 Relay::~Relay() {
@@ -45,13 +47,18 @@ void Relay::forward(Direction& direction, std::string_view bytes) {
     last_activity_ = uv_now(client_->loop());
     if (handlers_.on_bytes) handlers_.on_bytes(direction.from, bytes.size());
     if (direction.filter) {
-        scratch_.clear();
-        direction.filter(bytes, scratch_);
-        direction.sink->write(std::string_view(scratch_));
+        output_.reset(bytes);
+        direction.filter(bytes, output_);
+        direction.held = output_.held();
+        if (!output_.empty()) direction.sink->write_vectored(output_.pieces());
     } else {
         direction.sink->write(bytes);
     }
-    if (!direction.paused && direction.sink->queued_bytes() > options_.high_water) {
+    // Pause only while the sink will report draining (its queue is above the low-water mark):
+    // bytes the filter holds are released by more input, not by the sink.
+    const std::size_t queued = direction.sink->queued_bytes();
+    if (!direction.paused && queued > options_.low_water &&
+        queued + direction.held > options_.high_water) {
         direction.paused = true;
         direction.source->stop_reading();
     }
@@ -129,6 +136,16 @@ void Relay::maybe_finish() {
     finished_ = true;
     idle_timer_.close();
     if (handlers_.on_finished) handlers_.on_finished();
+}
+
+std::function<void(Relay::Side from, std::size_t bytes)> relay_byte_counters(
+    health::Metrics* metrics, std::string_view server) {
+    if (metrics == nullptr) return {};
+    return [to_upstream = metrics->byte_counter(server, health::Direction::client_to_upstream),
+            to_client = metrics->byte_counter(server, health::Direction::upstream_to_client)](
+               Relay::Side from, std::size_t bytes) mutable {
+        (from == Relay::Side::client ? to_upstream : to_client).add(bytes);
+    };
 }
 
 }  // namespace mb::session

@@ -1,8 +1,13 @@
 // Relay: moves bytes both ways between a local client and its authenticated upstream once login
 // is done. Each direction is source → [filter] → sink; a filter may observe or rewrite framed
-// units (IMAP CAPABILITY) but never delays bytes. Backpressure: when a sink holds more than the
-// high-water mark, the other side stops reading until the sink drains. A session owns its Relay,
-// the Relay owns both streams; `on_finished` runs once, from a loop callback, when both are closed.
+// units (IMAP CAPABILITY) and may hold back bytes it cannot judge yet (a partial line, a CAPA
+// answer being collected, SMTP commands waiting for replies): they go out when the filter has
+// seen enough, never reordered. What a filter passes through is not copied (see RelayOutput);
+// the sink gets each chunk's output in one vectored write. Backpressure: when a sink's queue
+// plus what the direction's filter holds exceeds the high-water mark, the other side stops
+// reading until the sink drains (a filter's held bytes alone never pause it: only more input can
+// release them). A session owns its Relay, the Relay owns both streams; `on_finished` runs once,
+// from a loop callback, when both are closed.
 #pragma once
 
 #include <uv.h>
@@ -15,6 +20,11 @@
 
 #include "bridge/net/byte_stream.h"
 #include "bridge/net/uv_handle.h"
+#include "bridge/session/relay_output.h"
+
+namespace mb::health {
+class Metrics;
+}
 
 namespace mb::session {
 
@@ -27,9 +37,11 @@ struct RelayOptions {
 class Relay {
   public:
     enum class Side { client, upstream };
-    // Turns bytes read from one side into bytes for the other (appended to `out`).
-    using Filter = std::function<void(std::string_view in, std::string& out)>;
+    // Turns bytes read from one side into bytes for the other (appended to `out`, which keeps
+    // views of `in` uncopied), and says through out.set_held() how many bytes it holds back.
+    using Filter = std::function<void(std::string_view in, RelayOutput& out)>;
     struct Handlers {
+        // Bytes read from a side; resolve what it updates (a metric) once, not per call.
         std::function<void(Side from, std::size_t bytes)> on_bytes;
         // The upstream ended the session: return the goodbye to send the client (may be empty).
         std::function<std::string(const net::CloseReason&)> on_upstream_closed;
@@ -60,6 +72,7 @@ class Relay {
         net::ByteStream* sink = nullptr;
         Side from = Side::client;
         Filter filter;
+        std::size_t held = 0;  // bytes the filter holds back, as it said after its last call
         bool paused = false;
     };
 
@@ -81,7 +94,13 @@ class Relay {
     bool finished_ = false;
     net::UvHandle<uv_timer_t> idle_timer_;
     uint64_t last_activity_ = 0;
-    std::string scratch_;
+    RelayOutput output_;  // a filter's output for the chunk being forwarded
 };
+
+// A Handlers::on_bytes that counts into server's mailbridge_bytes_total, its two series
+// resolved once here rather than looked up for every chunk (none without metrics). `metrics`
+// must outlive it.
+std::function<void(Relay::Side from, std::size_t bytes)> relay_byte_counters(
+    health::Metrics* metrics, std::string_view server);
 
 }  // namespace mb::session

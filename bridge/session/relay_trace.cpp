@@ -23,7 +23,7 @@ std::string RelayTraceLog::body_size(std::uint64_t bytes) {
 
 Relay::Filter observed_filter(Relay::Filter inner, std::function<void(std::string_view)> observe) {
     return [inner = std::move(inner), observe = std::move(observe)](std::string_view in,
-                                                                    std::string& out) {
+                                                                    RelayOutput& out) {
         observe(in);
         if (inner)
             inner(in, out);

@@ -33,8 +33,8 @@ class RelayTraceLog {
     std::string peer_;
 };
 
-// A relay filter that shows each chunk to `observe` before `inner` (or a plain pass-through)
-// forwards it unchanged.
+// A relay filter that shows each chunk to `observe` before `inner` (or a plain pass-through,
+// which copies nothing: `out` keeps a view of the chunk) forwards it unchanged.
 Relay::Filter observed_filter(Relay::Filter inner, std::function<void(std::string_view)> observe);
 
 }  // namespace mb::session

@@ -32,14 +32,24 @@ SmtpRelayFilter::SmtpRelayFilter(Io io, Options options)
 
 std::pair<Relay::Filter, Relay::Filter> SmtpRelayFilter::make(
     std::shared_ptr<SmtpRelayFilter> filter) {
-    return {[filter](std::string_view in, std::string& out) { filter->from_client(in, out); },
-            [filter](std::string_view in, std::string& out) { filter->from_upstream(in, out); }};
+    return {[filter](std::string_view in, RelayOutput& out) { filter->from_client(in, out); },
+            [filter](std::string_view in, RelayOutput& out) { filter->from_upstream(in, out); }};
 }
 
 // ---- client → upstream
 // ---------------------------------------------------------------------------
 
 void SmtpRelayFilter::from_client(std::string_view in, std::string& out) {
+    RelayOutput collected(out);
+    from_client(in, collected);
+}
+
+void SmtpRelayFilter::from_upstream(std::string_view in, std::string& out) {
+    RelayOutput collected(out);
+    from_upstream(in, collected);
+}
+
+void SmtpRelayFilter::from_client(std::string_view in, RelayOutput& out) {
     if (aborted_) return;
     upstream_out_ = &out;
     if (held_.empty())
@@ -47,6 +57,7 @@ void SmtpRelayFilter::from_client(std::string_view in, std::string& out) {
     else
         hold(in);
     upstream_out_ = nullptr;
+    out.set_held(held_.size());
 }
 
 bool SmtpRelayFilter::at_command_boundary() const {
@@ -168,7 +179,7 @@ void SmtpRelayFilter::on_command(std::string_view line, std::string_view raw) {
 // ---- upstream → client
 // ---------------------------------------------------------------------------
 
-void SmtpRelayFilter::from_upstream(std::string_view in, std::string& out) {
+void SmtpRelayFilter::from_upstream(std::string_view in, RelayOutput& out) {
     if (aborted_) return;
     client_out_ = &out;
     while (!in.empty() && !aborted_) {
@@ -279,7 +290,7 @@ void SmtpRelayFilter::abort_session(std::string goodbye) {
     aborted_ = true;
     goodbye_ = std::move(goodbye);
     held_.clear();
-    if (upstream_out_) upstream_out_->clear();  // nothing more may reach the upstream
+    if (upstream_out_) upstream_out_->discard();  // nothing more may reach the upstream
     if (io_.abort_upstream) io_.abort_upstream();
 }
 

@@ -57,9 +57,12 @@ class SmtpRelayFilter {
 
     SmtpRelayFilter(Io io, Options options);
 
-    // Client bytes → `out` (for the upstream).
-    void from_client(std::string_view in, std::string& out);
+    // Client bytes → `out` (for the upstream); out.held() counts the input held back.
+    void from_client(std::string_view in, RelayOutput& out);
     // Upstream bytes → `out` (for the client).
+    void from_upstream(std::string_view in, RelayOutput& out);
+    // The same, appending a copy to `out`.
+    void from_client(std::string_view in, std::string& out);
     void from_upstream(std::string_view in, std::string& out);
 
     // The client's goodbye when the upstream connection ended (empty when the upstream already
@@ -104,8 +107,8 @@ class SmtpRelayFilter {
     std::string reply_raw_;
     protocol::smtp::TransactionTracker tracker_;
     std::deque<Expected> expected_;  // replies the client waits for, upstream's and local, in order
-    std::string* client_out_ = nullptr;    // set while filtering upstream→client
-    std::string* upstream_out_ = nullptr;  // set while filtering client→upstream
+    RelayOutput* client_out_ = nullptr;    // set while filtering upstream→client
+    RelayOutput* upstream_out_ = nullptr;  // set while filtering client→upstream
     bool quit_answered_ = false;
     bool upstream_closing_ = false;  // the upstream sent 421
     bool aborted_ = false;

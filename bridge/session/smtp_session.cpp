@@ -445,14 +445,7 @@ void SmtpSession::start_relay(LoginSuccess success) {
         std::move(client_), std::move(success.upstream),
         RelayOptions{.idle_timeout = services_->idle_timeout()},
         Relay::Handlers{
-            .on_bytes =
-                [metrics, server](Relay::Side from, std::size_t n) {
-                    metrics->bytes(server,
-                                   from == Relay::Side::client
-                                       ? health::Direction::client_to_upstream
-                                       : health::Direction::upstream_to_client,
-                                   n);
-                },
+            .on_bytes = relay_byte_counters(metrics, server),
             .on_upstream_closed =
                 [filter = filter_](const net::CloseReason&) {
                     return filter->goodbye_on_upstream_close();

@@ -84,7 +84,7 @@ Relay::Filter framed_by_own_framer(std::shared_ptr<ImapCacheObserver> observer) 
             .direction = protocol::imap::StreamFramer::Direction::ServerToClient,
             .max_line = 1024 * 1024,
             .max_literal = protocol::limits::kMaxRelayLiteral});
-    return [observer, framer](std::string_view in, std::string& out) {
+    return [observer, framer](std::string_view in, RelayOutput& out) {
         out.append(in);
         framer->feed(
             in, [&](const protocol::imap::StreamEvent& event) { observer->upstream_event(event); });
@@ -131,10 +131,11 @@ Outcome run(const std::vector<Step>& steps, std::size_t chunk = 0,
         const std::size_t size = chunk == 0 ? step.bytes.size() : chunk;
         for (std::size_t i = 0; i < step.bytes.size(); i += size) {
             std::string_view piece = std::string_view(step.bytes).substr(i, size);
+            RelayOutput output(forwarded);
             if (step.from_client)
-                client_filter(piece, forwarded);
+                client_filter(piece, output);
             else
-                upstream_filter(piece, forwarded);
+                upstream_filter(piece, output);
         }
         if (step.bytes.find("CAPABILITY") == std::string::npos) {
             EXPECT_EQ(forwarded, step.bytes) << "bytes must pass unchanged";
@@ -296,12 +297,13 @@ TEST(ImapCacheObserver, ADroppedUpdateIsNeverPassedOver) {
         ImapCacheObserver::Options{}, [&] { return generation; });
     auto upstream = framed_by_own_framer(observer);
     std::string forwarded;
+    RelayOutput output(forwarded);
     observer->client_bytes("a1 SELECT INBOX\r\n");
-    upstream(kSelectInbox, forwarded);
+    upstream(kSelectInbox, output);
     for (int i = 0; i < 3; ++i) {
         observer->client_bytes("a" + std::to_string(i + 2) + " UID FETCH 1 (UID FLAGS)\r\n");
         upstream("* 1 FETCH (UID 5 FLAGS ())\r\na" + std::to_string(i + 2) + " OK done\r\n",
-                 forwarded);
+                 output);
     }
     EXPECT_EQ(submitted, 3);
     EXPECT_EQ(observer->lines_passed_over(), 0u);

@@ -57,16 +57,23 @@ TEST_F(RelayTraceTest, EnabledFollowsTheLogLevel) {
 TEST_F(RelayTraceTest, ObservedFilterForwardsBytesUnchanged) {
     std::string seen;
     auto filter = observed_filter({}, [&](std::string_view in) { seen.append(in); });
-    std::string out;
-    filter("a1 NOOP\r\n", out);
-    EXPECT_EQ(out, "a1 NOOP\r\n");
+    const std::string chunk = "a1 NOOP\r\n";
+    RelayOutput out;
+    out.reset(chunk);
+    filter(chunk, out);
+    EXPECT_EQ(out.str(), "a1 NOOP\r\n");
+    ASSERT_EQ(out.pieces().size(), 1u);
+    EXPECT_EQ(out.pieces()[0].data(), chunk.data());  // passed through, not copied
     EXPECT_EQ(seen, "a1 NOOP\r\n");
-    auto upper =
-        observed_filter([](std::string_view in, std::string& o) { o.append(in).append("!"); },
-                        [](std::string_view) {});
-    out.clear();
+    auto upper = observed_filter(
+        [](std::string_view in, RelayOutput& o) {
+            o.append(in);
+            o.append("!");
+        },
+        [](std::string_view) {});
+    out.reset("x");
     upper("x", out);
-    EXPECT_EQ(out, "x!");
+    EXPECT_EQ(out.str(), "x!");
 }
 
 TEST_F(RelayTraceTest, ImapLinesLiteralSizesAndMaskedCredentials) {
