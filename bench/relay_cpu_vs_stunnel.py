@@ -2,8 +2,9 @@
 `UID FETCH 1:* BODY.PEEK[]` from the rig's Dovecot over TLS. stunnel (client mode: plain local
 port -> TLS to Dovecot's IMAPS, the certificate verified) carries a client that authenticates with
 XOAUTH2 itself; mailbridge (plain local IMAP -> TLS upstream, XOAUTH2 done by the bridge) carries a
-client that sends LOGIN. Rounds alternate; each round reads the relay process's user+system CPU
-time from /proc before and after the FETCH and divides by the bytes the client received. Prints
+client that sends LOGIN. Rounds alternate; each round reads the relay process's CPU time (user +
+system, in nanoseconds: the sum of /proc/PID/task/*/schedstat, whose threads all live through the
+measurement) before and after its FETCHes and divides by the bytes the client received. Prints
 CPU seconds per GB for each, the median ratio bridge / stunnel (target <= 0.70), its spread over
 the rounds, and the login latency (connect -> tagged OK) through each.
 
@@ -20,7 +21,6 @@ import time
 import mailbridge_process
 from bridge_fixtures import ALICE, LOCAL_PASSWORD, RawImap, imaps_bridge
 from imap_throughput import seed_bulk, timed_fetch
-from process_stats import cpu_seconds
 from rig.ports import free_port, wait_listen
 from rig.process import Proc
 from rig.stack import Rig
@@ -49,6 +49,18 @@ checkIP = 127.0.0.1
     proc.start()
     wait_listen(port, proc=proc)
     return proc, port
+
+
+def cpu_seconds(pid):
+    """CPU time of every thread of pid, to the nanosecond (/proc/PID/stat counts 10 ms ticks)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except FileNotFoundError:
+            pass
+    return total / 1e9
 
 
 def stunnel_login(port, token):
@@ -81,8 +93,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
     parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--size", type=int, default=75 * 1024, help="bytes per message")
-    parser.add_argument("--rounds", type=int, default=6, help="rounds per relay (alternating)")
+    parser.add_argument("--size", type=int, default=100 * 1024, help="bytes per message")
+    parser.add_argument("--rounds", type=int, default=8, help="rounds per relay (alternating)")
+    parser.add_argument("--fetches", type=int, default=2, help="FETCHes per relay in a round")
     parser.add_argument("--logins", type=int, default=20, help="extra timed logins per relay")
     args = parser.parse_args()
     mailbridge_process.BINARY = os.path.abspath(args.bin)
@@ -114,9 +127,13 @@ def main():
                 pid, login = relays[name]
                 session, login_seconds = login()
                 logins[name].append(login_seconds)
+                elapsed = received = 0
                 try:
                     before = cpu_seconds(pid)
-                    elapsed, received = timed_fetch(session)
+                    for _ in range(args.fetches):
+                        seconds, n = timed_fetch(session)
+                        elapsed += seconds
+                        received += n
                     used = cpu_seconds(pid) - before
                 finally:
                     session.close()
@@ -136,7 +153,8 @@ def main():
         med = {name: statistics.median(v) for name, v in cpu_per_gb.items()}
         lat = {name: statistics.median(v) * 1e3 for name, v in logins.items()}
         print()
-        print(f"bulk FETCH of {args.messages} x {args.size // 1024} KB, {args.rounds} rounds each (median):")
+        print(f"bulk FETCH of {args.messages} x {args.size // 1024} KB, {args.fetches} per round, "
+              f"{args.rounds} rounds each (median):")
         print(f"  stunnel    relay CPU: {med['stunnel']:6.2f} s/GB ({spread(cpu_per_gb['stunnel'])})")
         print(f"  mailbridge relay CPU: {med['bridge']:6.2f} s/GB ({spread(cpu_per_gb['bridge'])})")
         print(f"  bridge / stunnel:     {statistics.median(ratios):6.3f} (per round {spread(ratios)}; "
