@@ -48,6 +48,9 @@ class ByteStream {
     // start_reading(); data already received is delivered from a later loop callback.
     virtual void start_reading() = 0;
     virtual void stop_reading() = 0;
+    // Reads take up to this many bytes at a time (0 = the stream's default, 64 KB for TCP). A
+    // relay asks for more than a session reading commands, whose limits count chunks.
+    virtual void set_read_size(std::size_t bytes) { (void)bytes; }
 
     // Queues bytes; never blocks. The string_view form copies what cannot be written at once,
     // the rvalue form takes ownership of the buffer.

@@ -13,8 +13,10 @@ namespace mb::net {
 
 namespace {
 
-// Big enough that a bulk transfer takes few read calls (libuv reads until the socket is empty).
+// Reads take kDefaultReadSize bytes at most, or up to kReadBufferSize when the owner asks (a
+// relay: a bulk transfer then takes few read calls; libuv reads until the socket is empty).
 constexpr std::size_t kReadBufferSize = 256 * 1024;
+constexpr std::size_t kDefaultReadSize = 64 * 1024;
 // uv_try_write takes at most this many buffers at once (IOV_MAX is 1024 on Linux).
 constexpr std::size_t kMaxWriteBuffers = 64;
 
@@ -36,7 +38,8 @@ struct TcpStream::WriteRequest {
     std::string bytes;
 };
 
-TcpStream::TcpStream(UvHandle<uv_tcp_t> handle) : handle_(std::move(handle)) {
+TcpStream::TcpStream(UvHandle<uv_tcp_t> handle)
+    : handle_(std::move(handle)), read_size_(kDefaultReadSize) {
     handle_.get()->data = this;
     sockaddr_storage peer{};
     int length = sizeof peer;
@@ -80,8 +83,14 @@ void TcpStream::stop_reading() {
     reading_ = false;
 }
 
-void TcpStream::on_alloc(uv_handle_t*, std::size_t, uv_buf_t* buf) {
-    *buf = uv_buf_init(shared_read_buffer(), kReadBufferSize);
+void TcpStream::set_read_size(std::size_t bytes) {
+    read_size_ = bytes == 0 ? kDefaultReadSize : std::min(bytes, kReadBufferSize);
+}
+
+void TcpStream::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
+    TcpStream* self = owner_of(handle);
+    const std::size_t size = self != nullptr ? self->read_size_ : kDefaultReadSize;
+    *buf = uv_buf_init(shared_read_buffer(), static_cast<unsigned>(size));
 }
 
 void TcpStream::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {

@@ -1,6 +1,7 @@
 // TcpStream: a connected TCP socket (accepted by TcpListener or made by TcpConnector) as a
 // ByteStream. It owns its uv_tcp_t through UvHandle (freed in the close callback) and its write
-// requests (freed in their callbacks); reads use one shared per-thread 256 KB buffer.
+// requests (freed in their callbacks); reads use one shared per-thread buffer (64 KB per read
+// unless set_read_size asks for up to 256 KB).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +21,7 @@ class TcpStream final : public ByteStream {
 
     void start_reading() override;
     void stop_reading() override;
+    void set_read_size(std::size_t bytes) override;
     void write(std::string_view bytes) override;
     void write(std::string&& bytes) override;
     void write_vectored(std::span<const std::string_view> pieces) override;
@@ -64,6 +66,7 @@ class TcpStream final : public ByteStream {
     bool shutdown_pending_ = false;
     std::size_t queued_ = 0;
     std::size_t low_water_ = 0;
+    std::size_t read_size_;
     bool drain_armed_ = false;
     CloseReason reason_;
     std::string peer_;

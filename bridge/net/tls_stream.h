@@ -31,6 +31,7 @@ class TlsStream final : public ByteStream {
 
     void start_reading() override;
     void stop_reading() override;
+    void set_read_size(std::size_t bytes) override { transport_->set_read_size(bytes); }
     void write(std::string_view bytes) override;
     void write(std::string&& bytes) override { write(std::string_view(bytes)); }
     void write_vectored(std::span<const std::string_view> pieces) override;

@@ -27,6 +27,8 @@ void Relay::set_filter(Side from, Filter filter) {
 void Relay::start(std::string_view upstream_leftover) {
     client_->set_low_water_mark(options_.low_water);
     upstream_->set_low_water_mark(options_.low_water);
+    client_->set_read_size(options_.read_size);
+    upstream_->set_read_size(options_.read_size);
     client_->set_handlers({
         .on_data = [this](std::string_view bytes) { forward(to_upstream_, bytes); },
         .on_drained = [this] { on_sink_drained(to_client_); },

@@ -31,6 +31,7 @@ namespace mb::session {
 struct RelayOptions {
     std::size_t high_water = 256 * 1024;  // stop reading the other side above this
     std::size_t low_water = 64 * 1024;    // resume at or below this
+    std::size_t read_size = 256 * 1024;   // bytes per read from either side
     std::chrono::seconds idle_timeout{1800};
 };
 
