@@ -464,8 +464,8 @@ class Daemon {
     std::shared_ptr<session::AccountDirectory> directory_;
     std::shared_ptr<session::LocalPasswordChecker> passwords_;
     session::LoginGuard login_guard_;
+    ReadinessReporter readiness_;  // before listeners_: their sessions report to it
     ListenerSet listeners_{&loop_};
-    ReadinessReporter readiness_;
     bool stopping_ = false;
     int exit_status_ = kExitOk;
 };
