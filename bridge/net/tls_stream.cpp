@@ -3,7 +3,6 @@
 #include "bridge/net/tls_stream.h"
 
 #include <array>
-#include <stdexcept>
 
 namespace mb::net {
 
@@ -20,11 +19,9 @@ std::span<char> shared_plaintext_buffer() {
 }  // namespace
 
 TlsStream::TlsStream(std::unique_ptr<ByteStream> transport, std::unique_ptr<TlsChannel> channel)
-    : transport_(std::move(transport)), channel_(std::move(channel)) {
-    uv_loop_t* loop = transport_->loop();
-    int rc = delivery_timer_.open([loop](uv_timer_t* timer) { return uv_timer_init(loop, timer); });
-    if (rc < 0) throw std::runtime_error(std::string("uv_timer_init failed: ") + uv_strerror(rc));
-    delivery_timer_.get()->data = this;
+    : transport_(std::move(transport)),
+      channel_(std::move(channel)),
+      delivery_timer_(transport_->loop()) {
     transport_->set_handlers({
         [this](std::string_view bytes) { on_transport_data(bytes); },
         [this] { on_transport_drained(); },
@@ -58,12 +55,10 @@ void TlsStream::update_transport_reading() {
 }
 
 void TlsStream::schedule_delivery() {
-    uv_timer_start(
-        delivery_timer_.get(),
-        [](uv_timer_t* timer) {
-            if (auto* self = static_cast<TlsStream*>(timer->data)) self->deliver_plaintext();
-        },
-        0, 0);
+    if (auto started =
+            delivery_timer_.start(std::chrono::milliseconds(0), [this] { deliver_plaintext(); });
+        !started)
+        abort({CloseCause::error, started.error().message});
 }
 
 void TlsStream::on_transport_data(std::string_view bytes) {

@@ -22,7 +22,11 @@ std::string_view without_crlf(std::string_view text) {
 
 UpstreamConversation::UpstreamConversation(uv_loop_t* loop, Settings settings,
                                            config::SaslMechanism sasl)
-    : loop_(loop), settings_(std::move(settings)), dialer_(loop), sasl_setting_(sasl) {}
+    : loop_(loop),
+      settings_(std::move(settings)),
+      dialer_(loop),
+      timer_(loop),
+      sasl_setting_(sasl) {}
 
 // The owner may destroy a conversation from inside one of its stream's callbacks (a login that
 // fails on the upstream's answer): the stream itself goes from a later loop turn.
@@ -165,27 +169,21 @@ void UpstreamConversation::send_secret(const Secret& bytes) {
 
 void UpstreamConversation::arm_timer(std::string phase) {
     phase_ = std::move(phase);
-    if (!timer_.is_open()) {
-        timer_.open([this](uv_timer_t* t) { return uv_timer_init(loop_, t); });
-        timer_.get()->data = this;
-    }
-    uv_timer_start(
-        timer_.get(),
-        [](uv_timer_t* t) {
-            auto* self = static_cast<UpstreamConversation*>(t->data);
-            if (!self) return;
-            self->fail(UpstreamFailure::timeout,
-                       fmt::format("upstream {} did not answer {} within {:g} s (connect_timeout, "
-                                   "one budget for {})",
-                                   self->where(), self->phase_,
-                                   static_cast<double>(self->settings_.timeout.count()) / 1000,
-                                   self->deadline_covers_));
-        },
-        static_cast<uint64_t>(time_left().count()), 0);
+    auto armed = timer_.start(time_left(), [this] {
+        fail(UpstreamFailure::timeout,
+             fmt::format("upstream {} did not answer {} within {:g} s (connect_timeout, "
+                         "one budget for {})",
+                         where(), phase_, static_cast<double>(settings_.timeout.count()) / 1000,
+                         deadline_covers_));
+    });
+    // Without its deadline the upstream could stall the session for ever: end the connection.
+    if (!armed && stream_)
+        stream_->abort(
+            {net::CloseCause::error, "upstream " + where() + ": " + armed.error().message});
 }
 
 void UpstreamConversation::stop_timer() {
-    if (timer_.is_open()) uv_timer_stop(timer_.get());
+    timer_.stop();
 }
 
 void UpstreamConversation::hand_over(std::string_view rest) {

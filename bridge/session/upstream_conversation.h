@@ -17,7 +17,7 @@
 #include "bridge/config/config_model.h"
 #include "bridge/net/byte_stream.h"
 #include "bridge/net/upstream_dialer.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/session/upstream_failure.h"
 #include "protocol/line_framer.h"
 #include "protocol/result.h"
@@ -178,7 +178,7 @@ class UpstreamConversation : public UpstreamClient {
     net::UpstreamDialer dialer_;
     std::unique_ptr<net::ByteStream> stream_;
     protocol::LineFramer framer_;
-    net::UvHandle<uv_timer_t> timer_;
+    net::UvTimer timer_;
     std::string phase_;
     std::chrono::steady_clock::time_point deadline_{};
     std::string deadline_covers_;
