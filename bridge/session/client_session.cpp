@@ -24,7 +24,8 @@ ClientSession::ClientSession(std::shared_ptr<const SessionServices> services,
       client_(std::move(client)),
       host_(host),
       peer_(client_->peer_address()),
-      login_(services_, peer_, std::move(upstream_factory)) {}
+      login_(services_, peer_, std::move(upstream_factory)),
+      preauth_timer_(services_->loop) {}
 
 ClientSession::~ClientSession() {
     *alive_ = false;
@@ -137,16 +138,10 @@ void ClientSession::update_reading() {
 }
 
 void ClientSession::arm_preauth_timer() {
-    preauth_timer_.open([this](uv_timer_t* t) { return uv_timer_init(services_->loop, t); });
-    preauth_timer_.get()->data = this;
-    uv_timer_start(
-        preauth_timer_.get(),
-        [](uv_timer_t* t) {
-            auto* self = static_cast<ClientSession*>(t->data);
-            if (self && !self->relay_)
-                self->close_client(self->idle_goodbye("idle too long before login"));
-        },
-        static_cast<uint64_t>(services_->prelogin_timeout().count()) * 1000, 0);
+    auto armed = preauth_timer_.start(services_->prelogin_timeout(), [this] {
+        if (!relay_) close_client(idle_goodbye("idle too long before login"));
+    });
+    if (!armed) close_client(goodbye("cannot start the pre-login timer: " + armed.error().message));
 }
 
 void ClientSession::reply(std::string bytes) {

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "bridge/net/byte_stream.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/session/relay.h"
 #include "bridge/session/session_host.h"
 #include "bridge/session/session_services.h"
@@ -96,7 +96,7 @@ class ClientSession : public Session {
     std::string account_;  // set when the relay starts
     UpstreamLogin login_;
     std::unique_ptr<Relay> relay_;
-    net::UvHandle<uv_timer_t> preauth_timer_;
+    net::UvTimer preauth_timer_;
     bool reading_paused_ = false;  // by the dialogue (a login under way, an EHLO waiting)
     bool backlog_paused_ = false;  // the client does not read its replies
     bool reading_ = false;

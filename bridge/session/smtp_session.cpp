@@ -30,7 +30,8 @@ SmtpSession::SmtpSession(std::shared_ptr<const SessionServices> services,
       domain_(host_name()),
       dialogue_({.domain = domain_,
                  .starttls_offered = listener_offers_starttls(*services),
-                 .max_input = 4 * smtp::limits::kMaxAuthLine}) {}
+                 .max_input = 4 * smtp::limits::kMaxAuthLine}),
+      resume_timer_(services->loop) {}
 
 std::unique_ptr<UpstreamClient> SmtpSession::make_upstream(const config::AccountSettings* account) {
     return std::make_unique<SmtpUpstream>(
@@ -61,19 +62,12 @@ void SmtpSession::on_upstream_capabilities(const std::optional<smtp::EhloCapabil
 }
 
 void SmtpSession::resume_soon() {
-    if (!resume_timer_.is_open()) {
-        resume_timer_.open([this](uv_timer_t* t) { return uv_timer_init(services().loop, t); });
-        resume_timer_.get()->data = this;
-    }
-    uv_timer_start(
-        resume_timer_.get(),
-        [](uv_timer_t* t) {
-            auto* self = static_cast<SmtpSession*>(t->data);
-            if (!self || self->closing()) return;
-            self->dialogue_.resume();
-            self->run_actions();
-        },
-        0, 0);
+    auto armed = resume_timer_.start(std::chrono::milliseconds(0), [this] {
+        if (closing()) return;
+        dialogue_.resume();
+        run_actions();
+    });
+    if (!armed) close_client(goodbye("cannot schedule the EHLO answer: " + armed.error().message));
 }
 
 void SmtpSession::on_logged_in(LoginSuccess success, std::string answer, std::string pipelined) {

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/session/client_session.h"
 #include "bridge/session/smtp_relay_filter.h"
 #include "protocol/smtp/ehlo_capabilities.h"
@@ -39,7 +39,7 @@ class SmtpSession final : public ClientSession {
     std::string domain_;  // this host's name, in the greeting and EHLO answers
     protocol::smtp::SmtpPreLoginDialogue dialogue_;
     std::shared_ptr<SmtpRelayFilter> filter_;
-    net::UvHandle<uv_timer_t> resume_timer_;
+    net::UvTimer resume_timer_;
 };
 
 }  // namespace mb::session
