@@ -16,7 +16,7 @@ from bridge_fixtures import ALICE, RawImap, bridge_session
 from imap_throughput import seed_bulk, timed_fetch
 from rig import clients
 from rig.stack import Rig
-from test_proxy import PROXY_PASSWORD, PROXY_USER, ProxiedBridge, proxy_block
+from test_proxy import PROXY_PASSWORD, PROXY_USER, proxied_bridge, proxy_block
 
 
 def direct_through_squid(rig):
@@ -48,14 +48,14 @@ def main():
         total = seed_bulk(rig, ALICE, args.messages, args.size)
         print(f"seeded {args.messages} messages, {total / 1e6:.1f} MB", flush=True)
         proxy = proxy_block("corp", f"http://127.0.0.1:{rig.squid_digest.port}", "digest")
-        with ProxiedBridge(rig, tempfile.mkdtemp(prefix="mb-bench-"), proxy) as daemon:
+        with proxied_bridge(rig, tempfile.mkdtemp(prefix="mb-bench-"), proxy) as daemon:
             warm = direct_through_squid(rig)  # let Dovecot build its index before timing
             timed_fetch(warm)
             warm.close()
             results = {"direct": [], "bridge": []}
             for r in range(args.rounds):
                 for path in ("direct", "bridge") if r % 2 == 0 else ("bridge", "direct"):
-                    session = direct_through_squid(rig) if path == "direct" else bridge_session(daemon.port)
+                    session = direct_through_squid(rig) if path == "direct" else bridge_session(daemon.port["proxied"])
                     try:
                         elapsed, received = timed_fetch(session)
                     finally:

@@ -15,10 +15,9 @@ import threading
 import time
 
 import mailbridge_process
-from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, account_block
+from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, BridgeDaemon, account_block
 from rig import clients
 from rig.stack import Rig
-from test_smtp_bridge import SmtpBridgeDaemon
 
 
 def make_message(i, size):
@@ -84,10 +83,10 @@ def main():
     try:
         print("starting the rig ...", flush=True)
         rig.start()
-        daemon = SmtpBridgeDaemon(tempfile.mkdtemp(prefix="mb-bench-"),
-                                  [("submissions", rig.dovecot.ports["submissions"], "implicit",
-                                    rig.pki.ca_cert)],
-                                  [account_block(rig, "alice", ALICE)]).start()
+        daemon = BridgeDaemon(tempfile.mkdtemp(prefix="mb-bench-"),
+                              [("submissions", rig.dovecot.ports["submissions"], "implicit",
+                                rig.pki.ca_cert)],
+                              [account_block(rig, "alice", ALICE)], protocol="smtp").start()
         messages = [make_message(i, args.size) for i in range(args.messages)]
         total = sum(len(m) for m in messages)
         print(f"{args.messages} messages, {total / 1e6:.1f} MB, {args.connections} connections",

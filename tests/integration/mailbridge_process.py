@@ -49,8 +49,8 @@ class MailbridgeProcess:
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
                                         env=self.env, start_new_session=True)
         if health_url:
-            self.wait_until(lambda: self._healthy(health_url), timeout,
-                            f"mailbridge health endpoint {health_url}")
+            wait_until(lambda: self._healthy(health_url), timeout,
+                       f"mailbridge health endpoint {health_url}")
         return self
 
     def _healthy(self, url):
@@ -60,8 +60,6 @@ class MailbridgeProcess:
             return http_get(url, timeout=1)[0] == 200
         except OSError:
             return False
-
-    wait_until = staticmethod(wait_until)
 
     def rewrite_config(self, config_text):
         self.config_path.write_text(config_text)
@@ -92,4 +90,4 @@ class MailbridgeProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def wait_for_log(self, text, timeout=10):
-        self.wait_until(lambda: text in self.log(), timeout, f"log line containing {text!r}")
+        wait_until(lambda: text in self.log(), timeout, f"log line containing {text!r}")

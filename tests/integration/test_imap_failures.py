@@ -12,7 +12,7 @@ import pytest
 
 from bridge_fixtures import (ALICE, LOCAL_PASSWORD, SANITIZED, BridgeDaemon, FakeUpstream, RawImap,
                              account_block, assert_tagged, bridge_session, closed_port, plain_ir,
-                             wait_for)
+                             wait_until)
 
 CLIENT_SECRET_NAME = "cc:alice@example.com"
 
@@ -331,7 +331,7 @@ def test_memory_stays_bounded_under_hostile_clients(bridge):
         wave()
     after = bridge.rss_kib()
     assert SANITIZED or after - before < 50 * 1024, f"RSS grew from {before} KiB to {after} KiB"
-    wait_for(lambda: re.search(r"(?m)^mailbridge_sessions_active\{server=\"good\"\} 0$", bridge.metrics()),
+    wait_until(lambda: re.search(r"(?m)^mailbridge_sessions_active\{server=\"good\"\} 0$", bridge.metrics()),
              15, "the hostile sessions to end")
     assert_still_serving(bridge)
 

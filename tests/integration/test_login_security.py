@@ -10,7 +10,7 @@ import socket
 import time
 
 from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, RawImap,
-                             account_block, assert_tagged, wait_for)
+                             account_block, assert_tagged, wait_until)
 from mailbridge_process import run_cli
 from rig.tcp_forwarder import TcpForwarder
 
@@ -171,7 +171,7 @@ def test_failure_answers_name_no_file_but_the_log_does(rig, tmp_path):
             line = login_line(imap, "L1", ALICE, "some-password-1234")[-1]
         assert_tagged(line, "L1", "NO", r"\[UNAVAILABLE\]", "cannot be checked now")
         assert b"secret-dir" not in line and b"alice.pw" not in line, line
-        wait_for(lambda: "secret-dir/alice.pw" in bridge.log(), 5, "the log naming the file")
+        wait_until(lambda: "secret-dir/alice.pw" in bridge.log(), 5, "the log naming the file")
 
 
 def test_logins_do_not_grow_the_set_of_masked_log_values(rig_factory, tmp_path):
