@@ -334,7 +334,9 @@ def test_uidvalidity_change_empties_the_mailbox(rig, bridge):
             assert b"O1 OK" in done, done
         finally:
             other.close()
-        time.sleep(1.1)  # Dovecot derives UIDVALIDITY from the clock
+        # Dovecot derives UIDVALIDITY from the clock: recreated within the same second, the
+        # mailbox could get the same one.
+        wait_until(lambda: time.time() >= first + 1, 10, "the clock past the first UIDVALIDITY")
         second = make_folder(rig, folder, 1)
         assert second != first
 
@@ -410,6 +412,12 @@ def test_cli_unknown_account_and_missing_database(rig, bridge, tmp_path):
     assert "no metadata cache yet" in missing.stderr
 
 
+def handled_updates(daemon):
+    """Cache updates the writer applied or found unchanged so far (mailbridge_cache_updates)."""
+    return sum(daemon.metric("mailbridge_cache_updates", result=result) or 0
+               for result in ("applied", "unchanged"))
+
+
 def test_sigkill_during_heavy_caching_leaves_a_sound_database(rig, tmp_path):
     daemon = rig_bridge(rig, tmp_path / "killed")
     stop = threading.Event()
@@ -431,8 +439,11 @@ def test_sigkill_during_heavy_caching_leaves_a_sound_database(rig, tmp_path):
         t.start()
     try:
         wait_until(lambda: cache_file(daemon).exists() and cached_rows(daemon, "INBOX"), 10,
-                 "caching under way")
-        time.sleep(1.5)
+                   "caching under way")
+        # The writer keeps committing: a few hundred more updates handled since, then the kill.
+        handled = handled_updates(daemon)
+        wait_until(lambda: handled_updates(daemon) >= handled + 300, 20,
+                   "300 more cache updates handled by the writer")
         daemon.process.kill()  # SIGKILL, mid-write
     finally:
         stop.set()

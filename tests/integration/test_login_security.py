@@ -59,6 +59,9 @@ def test_guessing_is_slowed_closed_and_costs_the_upstream_nothing(rig, tmp_path)
             if wait:
                 waits.append(int(wait.group(1)))
                 if checked < 3:  # let the block end twice: the next one must be longer
+                    # A kept sleep: the scenario is a client that waits as long as the bridge
+                    # told it to; no signal ends a block but the clock (a probing login would be
+                    # one more guess).
                     time.sleep(int(wait.group(1)) + 0.1)
             if answers == 3:  # the third failure ends the connection
                 bye = imap.read_response_line()

@@ -107,8 +107,12 @@ def test_client_reset_logs_out_upstream_only_between_commands(rig, tmp_path):
         before = messages_in_inbox(direct, "C1")
         since = d.log_size()
         s = bridge_session(bridge.port["imaps"])
-        s.send(b"A1 APPEND INBOX {100+}\r\n" + b"x" * 90)
-        time.sleep(0.3)
+        sent_before = relayed(bridge, "imaps", "client_to_upstream")
+        append = b"A1 APPEND INBOX {100+}\r\n" + b"x" * 90
+        s.send(append)
+        # The bridge has read (and relayed) the whole unfinished APPEND: it is inside the literal.
+        wait_until(lambda: relayed(bridge, "imaps", "client_to_upstream") >= sent_before + len(append),
+                   10, "the bridge to relay the unfinished APPEND")
         reset(s.sock)
         line = d.wait_log(r"imap\(alice@example\.com\).*Disconnected: ", since=since)
         assert "Logged out" not in line, line
@@ -117,6 +121,11 @@ def test_client_reset_logs_out_upstream_only_between_commands(rig, tmp_path):
         assert bridge.alive()
     finally:
         bridge.stop()
+
+
+def relayed(bridge, server, direction):
+    """Bytes the bridge relayed for `server` in `direction` (mailbridge_bytes_total)."""
+    return bridge.metric("mailbridge_bytes_total", server=server, direction=direction) or 0
 
 
 def imap_processes(dovecot):
@@ -142,13 +151,11 @@ def bridge_session_with_its_imap_process(rig, port):
     """A bridge session and the PID of the Dovecot process serving it upstream."""
     before = imap_processes(rig.dovecot)
     s = bridge_session(port)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def one_new():
         new = imap_processes(rig.dovecot) - before
-        if len(new) == 1:
-            return s, new.pop()
-        time.sleep(0.05)
-    raise AssertionError("cannot tell which Dovecot imap process serves the bridge session")
+        return new if len(new) == 1 else None
+    return s, wait_until(one_new, 10, "the one Dovecot imap process serving the bridge session").pop()
 
 
 def read_to_close(sock, timeout=20):
@@ -191,11 +198,15 @@ def test_upstream_reset_says_bye_between_responses_and_never_inside_one(rig, tmp
         s, pid = bridge_session_with_its_imap_process(rig, bridge.port["imaps"])
         _, done = s.command("S2", f"SELECT {folder}")
         assert done.startswith(b"S2 OK"), done
+        relayed_before = relayed(bridge, "imaps", "upstream_to_client")
         s.send(b"F1 FETCH 1 (BODY.PEEK[])\r\n")
         head = s.read_line()
         assert head.startswith(b"* 1 FETCH (BODY[] {%d}" % len(message)), head
         first = s.read_exact(64 * 1024)
-        time.sleep(0.5)  # the bridge stops reading upstream while this client does not read
+        # The client stops reading; the bridge has relayed more than it read plus the relay's
+        # 256 KiB queue (its high-water mark): it is well inside the literal, reading no further.
+        wait_until(lambda: relayed(bridge, "imaps", "upstream_to_client")
+                   > relayed_before + (64 + 256) * 1024, 10, "the bridge to fill its queue")
         os.kill(pid, signal.SIGKILL)
         received = first + s.buf + read_to_close(s.sock)
         assert 64 * 1024 <= len(received) < len(message), len(received)
@@ -237,7 +248,8 @@ def test_dovecot_restart_under_load_recovers_at_once_and_leaks_nothing(rig, tmp_
 
     try:
         bridge_session(bridge.port["imaps"]).close()  # warm: token fetched
-        time.sleep(0.3)
+        wait_until(lambda: bridge.metric("mailbridge_sessions_active", server="imaps") == 0, 10,
+                   "the warm-up session to end")
         fds_before = open_fds(bridge.pid)
         threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(8)]
         for t in threads:
@@ -245,17 +257,20 @@ def test_dovecot_restart_under_load_recovers_at_once_and_leaks_nothing(rig, tmp_
         wait_until(lambda: sum(1 for r in results if r[1]) >= 40, 20, "40 sessions before restart")
         rig.dovecot.stop()
         down_at = time.monotonic()
-        time.sleep(1.0)
+        wait_until(lambda: sum(1 for r in results if r[0] > down_at + 0.1) >= 8, 20,
+                   "8 sessions ended while Dovecot is down")
+        restart_at = time.monotonic()
         rig.dovecot.start()
         back_at = time.monotonic()
         wait_until(lambda: sum(1 for r in results if r[0] > back_at and r[1]) >= 40, 20,
-                 "40 sessions after restart")
-        time.sleep(1.5)  # sessions from one second after the restart on
+                   "40 sessions after restart")
+        wait_until(lambda: sum(1 for r in results if r[0] > back_at + 1.0) >= 8, 20,
+                   "8 sessions ended from one second after the restart on")
         stop.set()
         for t in threads:
             t.join(timeout=30)
 
-        during = [r for r in results if down_at + 0.1 < r[0] < down_at + 1.0]
+        during = [r for r in results if down_at + 0.1 < r[0] < restart_at]
         assert during and all(not r[1] for r in during), "no login failed while Dovecot was down"
         # Failures while it was down were clear protocol answers, not hangs or garbage.
         for _, _, detail in during:

@@ -13,7 +13,6 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 import uuid
 
 import pytest
@@ -444,8 +443,14 @@ def test_upstream_closing_mid_data_gives_the_client_a_4xx_never_a_250(rig, tmp_p
             s.send(f"MAIL FROM:<{ALICE}>\r\nRCPT TO:<{BOB}>\r\nDATA\r\n")
             assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
             try:
-                s.send(b"Subject: slow\r\n\r\n" + b"z" * 1000 + b"\r\n")
-                time.sleep(0.3)
+                first = b"Subject: slow\r\n\r\n" + b"z" * 1000 + b"\r\n"
+                sent_before = daemon.metric("mailbridge_bytes_total", server="dying",
+                                            direction="client_to_upstream") or 0
+                s.send(first)
+                # The body arrives in two parts: the bridge relays the first before the rest.
+                wait_until(lambda: (daemon.metric("mailbridge_bytes_total", server="dying",
+                                                  direction="client_to_upstream") or 0)
+                           >= sent_before + len(first), 10, "the first part of the body relayed")
                 s.send(b"more body\r\n" * 200)
             except OSError:
                 pass
@@ -470,6 +475,7 @@ def test_dovecot_submission_dying_mid_data_leaves_no_partial_message(bridge, rig
         new = [p for p in _submission_pids() if p not in before]
         if len(new) != 1:
             pytest.skip(f"cannot tell which submission process serves the session: {new}")
+        since = rig.dovecot.log_size()
         os.kill(new[0], signal.SIGKILL)
         try:
             s.send(b"second half\r\n" * 100 + b".\r\n")
@@ -477,7 +483,8 @@ def test_dovecot_submission_dying_mid_data_leaves_no_partial_message(bridge, rig
             pass
         code, lines = s.reply()
         assert 400 <= code < 500, lines
-    time.sleep(1)
+    # Dovecot's master reaped the killed process: whatever it had sent the sink is all it sent.
+    rig.dovecot.wait_log(rf"child {new[0]} killed with signal 9", since=since)
     assert not sink_has(rig.sink, mark)
     assert bridge.alive()
 
@@ -522,6 +529,7 @@ def test_hostile_input_before_login(bridge):
 
 def test_hostile_input_after_login(bridge, rig):
     rss_before = bridge.rss_kib()
+    since = rig.dovecot.log_size()
     with logged_in(bridge.port["submissions"]) as s:
         s.send(b"Y" * 5000 + b"\r\nNO\0OP\r\nNOOP\nRSET\r\n")
         assert s.reply()[0] == 500
@@ -540,7 +548,8 @@ def test_hostile_input_after_login(bridge, rig):
         assert code == 554 and lines[0].startswith("554 5.6.0"), lines
         assert s.reply()[0] == 421
         assert s.closed()
-    time.sleep(1)
+    # The upstream session ended without an end of data: nothing of it can reach the sink later.
+    rig.dovecot.wait_log(r"submission\(alice@example\.com\).*Disconnected", since=since)
     assert not sink_has(rig.sink, mark)
     assert bridge.alive()
     with open(f"/proc/{bridge.pid}/maps") as maps:

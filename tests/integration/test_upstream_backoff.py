@@ -96,6 +96,7 @@ def test_backoff_limits_attempts_and_recovers_without_restart(rig, tmp_path):
         results = []
         began = time.monotonic()
         for i in range(30):
+            # A kept sleep: the scenario is a rate (three logins a second for ten seconds).
             time.sleep(max(0.0, began + i / 3 - time.monotonic()))
             results.append(try_login(port))
         assert time.monotonic() - began < 15
