@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "bridge/session/relay.h"
+#include "protocol/imap/command_parser.h"
 #include "protocol/imap/fetch_response.h"
 #include "protocol/imap/stream_framer.h"
 #include "store/cache_update.h"

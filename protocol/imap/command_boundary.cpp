@@ -3,11 +3,13 @@
 
 #include <algorithm>
 
+#include "protocol/imap/lexer.h"
+
 namespace mb::protocol::imap {
 
 namespace {
 
-constexpr std::size_t kTailBytes = 32;  // "{" + up to 20 digits + "+}" + "\r" fits
+constexpr std::size_t kTailBytes = 32;  // "~{" + up to 20 digits + "+}" + "\r" fits
 constexpr std::uint64_t kMaxLiteral = 1ULL << 62;
 
 }  // namespace
@@ -33,34 +35,18 @@ void CommandBoundary::feed(std::string_view bytes) {
     }
 }
 
-// A line ended: "… {N}" or "… {N+}" (CR optional) announces N literal bytes, else the command
-// is complete.
+// A line ended: one that announces a literal ({N}, {N+}, ~{N}; read by the lexer) goes on after
+// N bytes, any other (a malformed announcement too: the server will not wait for its bytes)
+// completes the command.
 void CommandBoundary::end_of_line() {
-    std::string_view line = tail_;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::uint64_t literal = 0;
-    bool is_literal = false;
-    if (!line.empty() && line.back() == '}') {
-        line.remove_suffix(1);
-        if (!line.empty() && line.back() == '+') line.remove_suffix(1);
-        std::size_t digits = 0;
-        while (digits < line.size() && line[line.size() - 1 - digits] >= '0' &&
-               line[line.size() - 1 - digits] <= '9')
-            ++digits;
-        if (digits > 0 && digits <= 19 && digits < line.size() &&
-            line[line.size() - 1 - digits] == '{') {
-            for (char c : line.substr(line.size() - digits))
-                literal = literal * 10 + static_cast<std::uint64_t>(c - '0');
-            is_literal = true;
-        }
-    }
+    const LiteralScan scan = scan_literal_announcement(tail_, UINT64_MAX);
     tail_.clear();
-    if (is_literal && literal > 0) {
-        literal_left_ = std::min(literal, kMaxLiteral);
-        at_line_start_ = false;
-    } else {
-        at_line_start_ = !is_literal;
+    if (!scan.header) {
+        at_line_start_ = true;
+        return;
     }
+    literal_left_ = std::min(scan.header->size, kMaxLiteral);
+    at_line_start_ = false;
 }
 
 }  // namespace mb::protocol::imap

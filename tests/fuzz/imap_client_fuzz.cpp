@@ -1,6 +1,7 @@
 // Fuzz target for the client side of IMAP: StreamFramer (client direction, pre-login limits) fed
-// in chunks sized by the input itself, every gathered command parsed by parse_command and
-// rendered by mask_trace_line, and CommandBoundary fed whole and in chunks. Aborts if the events
+// in chunks sized by the input itself, every gathered command parsed by parse_command,
+// peek_command and parse_mailbox_command and rendered by mask_trace_line, and CommandBoundary fed
+// whole and in chunks (all of them read tokens with protocol/imap/lexer). Aborts if the events
 // do not reproduce the consumed bytes or the two boundaries disagree.
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             unit.append(event.bytes);
             if (event.ends_unit) {
                 (void)parse_command(unit);
+                (void)peek_command(unit);
+                (void)parse_mailbox_command(unit);
                 (void)mask_trace_line(unit, TraceDirection::Command, false);
                 (void)mask_trace_line(unit, TraceDirection::Command, true);
                 unit.clear();
