@@ -12,7 +12,8 @@ constexpr std::size_t kKeepCapacity = 4096;
 }  // namespace
 
 bool StreamFramer::at_unit_start() const {
-    return unit_start_ && !in_literal_ && partial_.empty() && !failure_;
+    // A released partial_ is the segment last returned, complete: no byte of a line is held.
+    return unit_start_ && !in_literal_ && (partial_.empty() || release_) && !failure_;
 }
 
 bool StreamFramer::abandon_literal() {
