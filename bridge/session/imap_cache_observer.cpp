@@ -8,15 +8,11 @@
 
 #include <algorithm>
 
-#include "protocol/limits.h"
-
 namespace mb::session {
 namespace imap = protocol::imap;
 using imap::StreamEvent;
 
 namespace {
-
-constexpr std::size_t kObservedMaxLine = 1024 * 1024;
 
 bool is_inbox(std::string_view name) {
     static constexpr std::string_view kInbox = "INBOX";
@@ -54,12 +50,6 @@ bool carries_data(const imap::FetchData& fetch) {
            fetch.raw_envelope;
 }
 
-imap::StreamFramer::Options framer_options(imap::StreamFramer::Direction direction) {
-    return {.direction = direction,
-            .max_line = kObservedMaxLine,
-            .max_literal = protocol::limits::kMaxRelayLiteral};
-}
-
 }  // namespace
 
 ImapCacheObserver::ImapCacheObserver(store::Owner owner, Submit submit, Options options,
@@ -67,18 +57,10 @@ ImapCacheObserver::ImapCacheObserver(store::Owner owner, Submit submit, Options 
     : owner_(std::move(owner)),
       submit_(std::move(submit)),
       generation_(std::move(generation)),
-      client_framer_(framer_options(imap::StreamFramer::Direction::ClientToServer)),
       commands_({.max_outstanding = options.max_outstanding, .max_command = options.max_command}),
       parser_(imap::kMaxFetchMetadataBytes, imap::ResponseUnitParser::EnvelopeReading::RawOnly),
       map_(options.max_messages),
       lines_(options.max_remembered_lines) {}
-
-Relay::Filter ImapCacheObserver::client_filter(std::shared_ptr<ImapCacheObserver> observer) {
-    return [observer](std::string_view in, std::string& out) {
-        out.append(in);
-        observer->client_bytes(in);
-    };
-}
 
 std::optional<std::uint32_t> ImapCacheObserver::uid_at(std::uint32_t sequence) const {
     if (!selection_) return std::nullopt;
@@ -87,12 +69,7 @@ std::optional<std::uint32_t> ImapCacheObserver::uid_at(std::uint32_t sequence) c
 
 // Client → upstream.
 
-void ImapCacheObserver::client_bytes(std::string_view bytes) {
-    if (stopped_) return;
-    client_framer_.feed(bytes, [this](const StreamEvent& event) { on_client_event(event); });
-}
-
-void ImapCacheObserver::on_client_event(const StreamEvent& event) {
+void ImapCacheObserver::client_event(const StreamEvent& event) {
     if (stopped_) return;
     switch (commands_.on_event(event)) {
         case ImapCommandTracker::Step::Nothing:
@@ -209,12 +186,9 @@ void ImapCacheObserver::on_tagged(const imap::StatusResponse& status) {
     std::optional<Command> taken = commands_.take(status.tag);
     if (!taken) return;
     Command command = std::move(*taken);
+    // A refused synchronizing literal: ImapCommandFilter abandons it, and the tracker starts
+    // over with the client's next command.
     const bool ok = status.status == imap::ResponseStatus::Ok;
-    if (!ok && !command.complete && client_framer_.awaiting_sync_literal()) {
-        // The client will not send the literal the server refused.
-        client_framer_.abandon_literal();
-        commands_.abandon_command();
-    }
     switch (command.kind) {
         case Kind::Select:
         case Kind::Examine:

@@ -14,7 +14,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +21,6 @@
 #include "bridge/session/imap_command_tracker.h"
 #include "bridge/session/imap_line_memo.h"
 #include "bridge/session/imap_sequence_map.h"
-#include "bridge/session/relay.h"
 #include "protocol/imap/fetch_response.h"
 #include "protocol/imap/stream_framer.h"
 #include "store/cache_update.h"
@@ -49,14 +47,11 @@ class ImapCacheObserver {
     ImapCacheObserver(store::Owner owner, Submit submit)
         : ImapCacheObserver(std::move(owner), std::move(submit), Options{}) {}
 
-    // Bytes the client sent upstream, in order.
-    void client_bytes(std::string_view bytes);
-    // The upstream stream as the relay's ImapResponseFilter frames it
-    // (ImapResponseFilter::observe), in order: the bytes are framed once for both.
+    // The client stream as the relay's ImapCommandFilter frames it (ImapCommandFilter::observe),
+    // and the upstream stream as its ImapResponseFilter frames it (ImapResponseFilter::observe),
+    // in order: each direction is framed once for every observer.
+    void client_event(const protocol::imap::StreamEvent& event);
     void upstream_event(const protocol::imap::StreamEvent& event);
-
-    // A relay filter that passes the client's bytes on unchanged and observes them.
-    static Relay::Filter client_filter(std::shared_ptr<ImapCacheObserver> observer);
 
     // For tests and logs.
     const std::optional<std::string>& selected_mailbox() const { return selected_name_; }
@@ -81,7 +76,6 @@ class ImapCacheObserver {
         bool maybe_deleted = false;  // a CLOSE could expunge messages without telling
     };
 
-    void on_client_event(const protocol::imap::StreamEvent& event);
     void on_unit(protocol::imap::ResponseUnit unit);
     void on_status(const protocol::imap::StatusResponse& status);
     void on_tagged(const protocol::imap::StatusResponse& status);
@@ -102,7 +96,6 @@ class ImapCacheObserver {
     store::Owner owner_;
     Submit submit_;
     Generation generation_;
-    protocol::imap::StreamFramer client_framer_;
     ImapCommandTracker commands_;
     protocol::imap::ResponseUnitParser parser_;
     std::optional<Selection> selection_;  // responses now belong to this mailbox

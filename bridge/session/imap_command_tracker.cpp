@@ -105,11 +105,6 @@ std::optional<ImapCommandTracker::Command> ImapCommandTracker::take(std::string_
     return command;
 }
 
-void ImapCommandTracker::abandon_command() {
-    collecting_ = false;
-    command_.clear();
-}
-
 void ImapCommandTracker::clear() {
     outstanding_.clear();
     collecting_ = false;

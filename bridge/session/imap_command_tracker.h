@@ -2,7 +2,9 @@
 // commands that await their tagged reply, in the order they were sent, with what the metadata
 // cache needs of each: its kind and, for SELECT/EXAMINE/RENAME/DELETE, the mailbox names (read by
 // protocol/imap/command_parser from the collected command, at most max_command bytes of it).
-// Pure; owned by one ImapCacheObserver, which decides what the replies mean.
+// A command whose synchronizing literal the server refused stays incomplete; the framer then
+// starts a new unit, and so does the tracker. Pure; owned by one ImapCacheObserver, which decides
+// what the replies mean.
 #pragma once
 
 #include <cstddef>
@@ -47,8 +49,6 @@ class ImapCommandTracker {
     Command* front() { return outstanding_.empty() ? nullptr : &outstanding_.front(); }
     // The tagged reply for `tag` arrived: the command leaves the queue. nullopt for an unknown tag.
     std::optional<Command> take(std::string_view tag);
-    // The server refused a synchronizing literal: the rest of the command will not come.
-    void abandon_command();
     // Forgets every command (the owner stopped observing).
     void clear();
     std::size_t outstanding() const { return outstanding_.size(); }

@@ -3,8 +3,8 @@
 // literals with their bodies, astrings, and the literal announced at the end of a line. Pure and
 // bounded: each function looks at the start (or end) of a byte range and says how many bytes the
 // token took or why it is not one; literal sizes are checked for their digit count and for 64-bit
-// overflow before any caller's limit. Used by StreamFramer, CommandBoundary, the command parser,
-// the response readers and the trace mask.
+// overflow before any caller's limit. Used by StreamFramer, the command parser, the response
+// readers and the trace mask.
 #pragma once
 
 #include <cstddef>
