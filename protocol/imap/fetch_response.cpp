@@ -10,16 +10,11 @@
 #include "protocol/imap/stream_framer.h"
 #include "protocol/imap/syntax.h"
 #include "protocol/limits.h"
+#include "protocol/printable_text.h"
 
 namespace mb::protocol::imap {
 
 namespace {
-
-std::string_view strip_line_end(std::string_view line) {
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return line;
-}
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -205,13 +200,13 @@ void ResponseUnitParser::segment(std::string_view bytes) {
         case State::ItemName:
         case State::ItemValue:
         case State::AfterList:
-            scan(strip_line_end(bytes));
+            scan(without_line_end(bytes));
             return;
     }
 }
 
 void ResponseUnitParser::start(std::string_view line) {
-    std::string_view text = strip_line_end(line);
+    std::string_view text = without_line_end(line);
     const bool has_literal = literal_announcement_start(text) != std::string_view::npos;
     std::string_view rest = text;
     if (rest.starts_with("* ")) {

@@ -5,6 +5,7 @@
 
 #include "protocol/imap/syntax.h"
 #include "protocol/limits.h"
+#include "protocol/printable_text.h"
 
 namespace mb::protocol::imap {
 
@@ -18,12 +19,6 @@ Token failed(LexError error) {
     Token token;
     token.error = error;
     return token;
-}
-
-std::string_view without_crlf(std::string_view line) {
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return line;
 }
 
 }  // namespace
@@ -135,7 +130,7 @@ Token scan_astring(std::string_view text, Quoting quoting, std::uint64_t max_lit
 }
 
 std::size_t literal_announcement_start(std::string_view line) {
-    line = without_crlf(line);
+    line = without_line_end(line);
     if (line.empty() || line.back() != '}') return std::string_view::npos;
     std::size_t open = line.size() - 1;
     while (open > 0 &&
@@ -148,7 +143,7 @@ std::size_t literal_announcement_start(std::string_view line) {
 }
 
 LiteralScan scan_literal_announcement(std::string_view segment, std::uint64_t max_literal) {
-    const std::string_view line = without_crlf(segment);
+    const std::string_view line = without_line_end(segment);
     const std::size_t start = literal_announcement_start(segment);
     if (start == std::string_view::npos) return {};
     LiteralScan scan;
