@@ -2,11 +2,11 @@
 #include "bridge/session/imap_session.h"
 
 #include "bridge/session/imap_cache_observer.h"
+#include "bridge/session/imap_command_filter.h"
 #include "bridge/session/imap_relay_trace.h"
 #include "bridge/session/imap_response_filter.h"
 #include "bridge/session/imap_upstream.h"
 #include "bridge/session/upstream_settings.h"
-#include "protocol/imap/command_boundary.h"
 #include "protocol/imap/response_builder.h"
 #include "protocol/limits.h"
 
@@ -42,39 +42,32 @@ void ImapSession::on_logged_in(LoginSuccess success, std::string line, std::stri
     RelaySetup setup;
     auto responses = std::make_shared<ImapResponseFilter>([this] { upstream_said_bye_ = true; });
     setup.upstream_filter = ImapResponseFilter::wrap(responses);
+    // The client's commands are framed once, for the cache, the trace and the LOGOUT decision.
+    auto commands = std::make_shared<ImapCommandFilter>();
+    responses->observe(
+        [commands](const imap::StreamEvent& event) { commands->upstream_event(event); });
     if (store::CacheWriter* cache = services().cache; cache && success.account) {
         auto observer = std::make_shared<ImapCacheObserver>(
             store::Owner{success.account->name, success.login},
             [cache](store::CacheUpdate update) { return cache->try_submit(std::move(update)); },
             ImapCacheObserver::Options{}, [cache] { return cache->generation(); });
-        observer->client_bytes(pipelined);
-        setup.client_filter = ImapCacheObserver::client_filter(observer);
+        commands->observe(
+            [observer](const imap::StreamEvent& event) { observer->client_event(event); });
         responses->observe(
             [observer](const imap::StreamEvent& event) { observer->upstream_event(event); });
     }
-    // Follow the client's commands just enough to LOGOUT upstream if it vanishes between two.
-    auto boundary = std::make_shared<imap::CommandBoundary>();
-    boundary->feed(pipelined);
-    setup.client_filter = [boundary, inner = std::move(setup.client_filter)](std::string_view in,
-                                                                             std::string& out) {
-        boundary->feed(in);
-        if (inner)
-            inner(in, out);
-        else
-            out.append(in);
-    };
     if (relay_trace_enabled()) {
         auto trace =
             std::make_shared<ImapRelayTrace>(RelayTraceLog(services().server->name, peer()));
-        trace->client_bytes(pipelined);
+        commands->observe([trace](const imap::StreamEvent& event) { trace->client_event(event); });
         responses->observe(
             [trace](const imap::StreamEvent& event) { trace->upstream_event(event); });
-        setup.client_filter =
-            observed_filter(std::move(setup.client_filter),
-                            [trace](std::string_view bytes) { trace->client_bytes(bytes); });
     }
-    setup.on_client_closed = [this, boundary] {
-        if (upstream_said_bye_ || !boundary->at_boundary()) return std::string();
+    commands->feed(pipelined);
+    setup.client_filter = ImapCommandFilter::wrap(commands);
+    // LOGOUT upstream for a client that vanished, only where a new command may start.
+    setup.on_client_closed = [this, commands] {
+        if (upstream_said_bye_ || !commands->at_command_boundary()) return std::string();
         return std::string("mbye LOGOUT\r\n");
     };
     setup.on_upstream_closed = [this, responses](const net::CloseReason& reason) {
