@@ -7,6 +7,7 @@
 #include "protocol/imap/capabilities.h"
 #include "protocol/imap/command_parser.h"
 #include "protocol/imap/response_builder.h"
+#include "protocol/printable_text.h"
 #include "protocol/sasl/plain.h"
 
 namespace mb::protocol::imap {
@@ -195,9 +196,7 @@ void ImapPreLoginDialogue::dispatch(std::string_view text) {
 
 void ImapPreLoginDialogue::on_sasl_response(std::string_view line) {
     state_ = State::not_authenticated;
-    std::string_view response = line;
-    while (!response.empty() && (response.back() == '\n' || response.back() == '\r'))
-        response.remove_suffix(1);
+    const std::string_view response = without_line_end(line);
     if (response == "*") {
         reply(tagged_response(sasl_tag_, ResponseStatus::Bad, "", "AUTHENTICATE cancelled"));
         return;
