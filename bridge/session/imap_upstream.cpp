@@ -112,14 +112,7 @@ void ImapUpstream::capabilities_known() {
         become_ready();
         return;
     }
-    std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
-    if (!imap::has_capability(caps, "STARTTLS")) {
-        fail(UpstreamFailure::starttls_missing,
-             "upstream " + where() +
-                 " does not offer STARTTLS; refusing to send credentials in clear (use "
-                 "upstream_tls = \"implicit\" with its TLS port)");
-        return;
-    }
+    if (!require_starttls(has_capability("STARTTLS"), "STARTTLS")) return;
     pending_tag_ = next_tag();
     state_ = State::starttls;
     send(pending_tag_ + " STARTTLS\r\n");

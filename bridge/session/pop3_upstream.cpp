@@ -102,13 +102,7 @@ void Pop3Upstream::on_capa_line(std::string_view line, std::string_view raw) {
         become_ready();
         return;
     }
-    if (!capabilities_.stls) {
-        fail(UpstreamFailure::starttls_missing,
-             "upstream " + where() +
-                 " does not offer STLS; refusing to send credentials in clear (use "
-                 "upstream_tls = \"implicit\" with its TLS port)");
-        return;
-    }
+    if (!require_starttls(capabilities_.stls, "STLS")) return;
     state_ = State::stls;
     send(pop3::stls_command());
     arm_timer("STLS");

@@ -100,13 +100,7 @@ void SmtpUpstream::on_ehlo_reply(const smtp::Reply& reply) {
         become_ready();
         return;
     }
-    if (!capabilities_.starttls) {
-        fail(UpstreamFailure::starttls_missing,
-             "upstream " + where() +
-                 " does not offer STARTTLS; refusing to send credentials in clear (use "
-                 "upstream_tls = \"implicit\" with its TLS port, usually 465)");
-        return;
-    }
+    if (!require_starttls(capabilities_.starttls, "STARTTLS", "usually 465")) return;
     state_ = State::starttls;
     send(smtp::starttls_command());
     arm_timer("STARTTLS");

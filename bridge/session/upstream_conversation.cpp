@@ -279,6 +279,17 @@ void UpstreamConversation::authenticate_password(const std::string& user, const 
     arm_timer("the authentication");
 }
 
+bool UpstreamConversation::require_starttls(bool offered, std::string_view verb,
+                                            std::string_view tls_port_hint) {
+    if (offered) return true;
+    fail(UpstreamFailure::starttls_missing,
+         "upstream " + where() + " does not offer " + std::string(verb) +
+             "; refusing to send credentials in clear (use upstream_tls = \"implicit\" with its "
+             "TLS port" +
+             (tls_port_hint.empty() ? std::string() : ", " + std::string(tls_port_hint)) + ")");
+    return false;
+}
+
 std::optional<Secret> UpstreamConversation::send_auth(protocol::sasl::AuthCommand command) {
     if (command.carries_credentials)
         send_secret(command.first_line);

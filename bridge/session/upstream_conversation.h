@@ -128,6 +128,9 @@ class UpstreamConversation : public UpstreamClient {
     // could not carry it (it then goes after the server's first challenge).
     virtual std::optional<Secret> send_auth_command(std::string_view mechanism,
                                                     std::optional<Secret> initial) = 0;
+    // Before STARTTLS (STLS): true when the server offers it (`offered`); otherwise fails the
+    // conversation — credentials never go in clear — naming `verb` and the TLS port to use.
+    bool require_starttls(bool offered, std::string_view verb, std::string_view tls_port_hint = {});
     // Sends a POP3/SMTP "AUTH …" line (traced without its credentials); returns the response it
     // deferred.
     std::optional<Secret> send_auth(protocol::sasl::AuthCommand command);
