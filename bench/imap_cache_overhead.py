@@ -19,17 +19,13 @@ CPU times are counted in 10 ms ticks, so the CPU per MB of short rounds (cold) i
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/imap_cache_overhead.py --bin build/mailbridge
 """
-import argparse
 import os
 import statistics
-import sys
-import time
 
-import mailbridge_process
+import bench_support
+from bench_support import seed_bulk, timed_fetch
+from bridge_fixtures import ALICE, bridge_session, direct_session
 from process_stats import cpu_seconds
-from bridge_fixtures import ALICE, bridge_session, direct_session, imaps_bridge
-from imap_throughput import seed_bulk
-from rig.stack import Rig
 
 METADATA = "UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)"
 WORKLOADS = {
@@ -41,49 +37,15 @@ WORKLOADS = {
 REPEATS = {"metadata": 1, "flags": 10}  # times --repeat
 
 
-def timed_fetch(session, command):
-    """Seconds and bytes for one FETCH on a logged-in RawImap, read in big chunks."""
-    _, done = session.command("S1", "SELECT INBOX")
-    assert done.startswith(b"S1 OK"), done
-    return fetch_once(session, command)
-
-
-def fetch_once(session, command):
-    sock = session.sock
-    buf = bytearray(1 << 20)
-    view = memoryview(buf)
-    received = 0
-    tail = b""
-    started = time.perf_counter()
-    sock.sendall(f"F1 {command}\r\n".encode())
-    while True:
-        n = sock.recv_into(view)
-        if n == 0:
-            raise ConnectionError("closed during FETCH")
-        received += n
-        tail = (tail + bytes(view[max(0, n - 256):n]))[-256:]
-        if b"\r\nF1 " in tail and tail.endswith(b"\r\n"):
-            line = tail[tail.rindex(b"\r\nF1 ") + 2:]
-            if line.count(b"\r\n") == 1:
-                break
-    elapsed = time.perf_counter() - started
-    assert line.startswith(b"F1 OK"), line
-    return elapsed, received
-
-
-def start_bridge(rig, cache):
-    daemon = imaps_bridge(rig, "mb-bench-cache-")
-    if not cache:
-        daemon.process.env = {**os.environ, "MAILBRIDGE_NO_CACHE": "1"}
-    daemon.start()
+def start_bridge(bench, cache):
+    env = None if cache else {**os.environ, "MAILBRIDGE_NO_CACHE": "1"}
+    daemon = bench.bridge(listeners=["imaps"], env=env)
     wanted = "metadata cache: " + ("off (MAILBRIDGE_NO_CACHE=1)" if not cache else "")
     daemon.process.wait_for_log(wanted)
     return daemon
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--size", type=int, default=50 * 1024, help="bytes per message")
     parser.add_argument("--rounds", type=int, default=7, help="rounds per bridge and workload")
@@ -91,84 +53,77 @@ def main():
                         help="metadata FETCHes per round (flags: ten times as many)")
     parser.add_argument("--workloads", default="bulk,metadata,flags,cold",
                         help="comma-separated subset of " + ",".join(WORKLOADS))
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
 
-    rig = Rig()
+
+def run(args, bench):
+    rig = bench.rig
     bridges = {}
-    try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        total = seed_bulk(rig, ALICE, args.messages, args.size)
-        print(f"seeded {args.messages} messages, {total / 1e6:.1f} MB", flush=True)
-        bridges["caching"] = start_bridge(rig, cache=True)
-        bridges["off"] = start_bridge(rig, cache=False)
-        warm = direct_session(rig)  # let Dovecot build its index before anything is timed
-        timed_fetch(warm, WORKLOADS["bulk"])
-        warm.close()
+    total = seed_bulk(rig, ALICE, args.messages, args.size)
+    print(f"seeded {args.messages} messages, {total / 1e6:.1f} MB", flush=True)
+    bridges["caching"] = start_bridge(bench, cache=True)
+    bridges["off"] = start_bridge(bench, cache=False)
+    warm = direct_session(rig)  # let Dovecot build its index before anything is timed
+    timed_fetch(warm, WORKLOADS["bulk"], open_mailbox="SELECT INBOX")
+    warm.close()
 
-        medians = {}
-        for workload in args.workloads.split(","):
-            command = WORKLOADS[workload]
-            repeat = args.repeat * REPEATS.get(workload, 0) or 1
-            rates = {"caching": [], "off": []}
-            cpu = {"caching": [], "off": []}
-            loop_cpu = {"caching": [], "off": []}
-            for r in range(args.rounds):
-                if workload == "cold":
-                    for name in ("caching", "off"):
-                        bridges.pop(name).stop()
-                        bridges[name] = start_bridge(rig, cache=name == "caching")
-                for name in ("caching", "off") if r % 2 == 0 else ("off", "caching"):
-                    session = bridge_session(bridges[name].port["imaps"])
-                    pid = bridges[name].pid
-                    try:
-                        cpu_before = cpu_seconds(pid)
-                        loop_before = cpu_seconds(pid, pid)
-                        elapsed, received = timed_fetch(session, command)
-                        for _ in range(repeat - 1):
-                            more_elapsed, more_received = fetch_once(session, command)
-                            elapsed += more_elapsed
-                            received += more_received
-                        used = cpu_seconds(pid) - cpu_before
-                        loop_used = cpu_seconds(pid, pid) - loop_before
-                    finally:
-                        session.close()
-                    rate = received / elapsed / 1e6
-                    rates[name].append(rate)
-                    cpu[name].append(used * 1e3 / (received / 1e6))
-                    loop_cpu[name].append(loop_used * 1e3 / (received / 1e6))
-                    print(f"{workload:8} round {r + 1} {name:7}: {received / 1e6:7.1f} MB in "
-                          f"{elapsed:6.2f} s = {rate:7.1f} MB/s, bridge CPU {used:5.2f} s "
-                          f"(loop thread {loop_used:5.2f} s)",
-                          flush=True)
-            medians[workload] = {
-                "rate": {name: statistics.median(v) for name, v in rates.items()},
-                "cpu": {name: statistics.median(v) for name, v in cpu.items()},
-                "loop": {name: statistics.median(v) for name, v in loop_cpu.items()},
-                # Each round runs both bridges back to back: the median of the per-round ratios
-                # is not moved by the machine getting slower or faster between rounds.
-                "paired": statistics.median(c / o for c, o in zip(rates["caching"], rates["off"])),
-            }
+    medians = {}
+    for workload in args.workloads.split(","):
+        command = WORKLOADS[workload]
+        repeat = args.repeat * REPEATS.get(workload, 0) or 1
+        rates = {"caching": [], "off": []}
+        cpu = {"caching": [], "off": []}
+        loop_cpu = {"caching": [], "off": []}
+        for r in range(args.rounds):
+            if workload == "cold":
+                for name in ("caching", "off"):
+                    bridges.pop(name).stop()
+                    bridges[name] = start_bridge(bench, cache=name == "caching")
+            for name in ("caching", "off") if r % 2 == 0 else ("off", "caching"):
+                session = bridge_session(bridges[name].port["imaps"])
+                pid = bridges[name].pid
+                try:
+                    cpu_before = cpu_seconds(pid)
+                    loop_before = cpu_seconds(pid, pid)
+                    elapsed, received = timed_fetch(session, command, open_mailbox="SELECT INBOX")
+                    for _ in range(repeat - 1):
+                        more_elapsed, more_received = timed_fetch(session, command, open_mailbox=None)
+                        elapsed += more_elapsed
+                        received += more_received
+                    used = cpu_seconds(pid) - cpu_before
+                    loop_used = cpu_seconds(pid, pid) - loop_before
+                finally:
+                    session.close()
+                rate = received / elapsed / 1e6
+                rates[name].append(rate)
+                cpu[name].append(used * 1e3 / (received / 1e6))
+                loop_cpu[name].append(loop_used * 1e3 / (received / 1e6))
+                print(f"{workload:8} round {r + 1} {name:7}: {received / 1e6:7.1f} MB in "
+                      f"{elapsed:6.2f} s = {rate:7.1f} MB/s, bridge CPU {used:5.2f} s "
+                      f"(loop thread {loop_used:5.2f} s)",
+                      flush=True)
+        medians[workload] = {
+            "rate": {name: statistics.median(v) for name, v in rates.items()},
+            "cpu": {name: statistics.median(v) for name, v in cpu.items()},
+            "loop": {name: statistics.median(v) for name, v in loop_cpu.items()},
+            # Each round runs both bridges back to back: the median of the per-round ratios
+            # is not moved by the machine getting slower or faster between rounds.
+            "paired": statistics.median(c / o for c, o in zip(rates["caching"], rates["off"])),
+        }
 
-        print()
-        print(f"{args.messages} messages x {args.size // 1024} KB, {args.rounds} rounds each (median):")
-        for workload, m in medians.items():
-            rate = m["rate"]
-            print(f"  {workload:8}: caching {rate['caching']:7.1f} MB/s, off {rate['off']:7.1f} MB/s,"
-                  f" caching / off {rate['caching'] / rate['off']:5.2f}"
-                  f" (median of the rounds' ratios {m['paired']:5.2f})")
-            for label, key in (("loop-thread CPU", "loop"), ("process CPU", "cpu")):
-                cpu = m[key]
-                ratio = cpu["caching"] / cpu["off"] if cpu["off"] else float("nan")
-                print(f"  {'':8}  {label} per MB: caching {cpu['caching']:6.1f} ms, "
-                      f"off {cpu['off']:6.1f} ms, caching / off {ratio:5.2f}")
-        return 0
-    finally:
-        for daemon in bridges.values():
-            daemon.stop()
-        rig.stop()
+    print()
+    print(f"{args.messages} messages x {args.size // 1024} KB, {args.rounds} rounds each (median):")
+    for workload, m in medians.items():
+        rate = m["rate"]
+        print(f"  {workload:8}: caching {rate['caching']:7.1f} MB/s, off {rate['off']:7.1f} MB/s,"
+              f" caching / off {rate['caching'] / rate['off']:5.2f}"
+              f" (median of the rounds' ratios {m['paired']:5.2f})")
+        for label, key in (("loop-thread CPU", "loop"), ("process CPU", "cpu")):
+            cpu = m[key]
+            ratio = cpu["caching"] / cpu["off"] if cpu["off"] else float("nan")
+            print(f"  {'':8}  {label} per MB: caching {cpu['caching']:6.1f} ms, "
+                  f"off {cpu['off']:6.1f} ms, caching / off {ratio:5.2f}")
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run, options)

@@ -8,18 +8,14 @@ Dovecot is configured by this script to serve many sessions per imap process.
 Needs about 2 N + 1000 open files for this process, the bridge and Dovecot (raised here when the
 hard limit allows, which it does for root).
 """
-import argparse
-import os
 import resource
 import selectors
 import socket
-import sys
 import time
 
-import mailbridge_process
+import bench_support
+from bridge_fixtures import ALICE, LOCAL_PASSWORD, bridge_session
 from process_stats import cpu_seconds, open_fds, rss_kib
-from bridge_fixtures import ALICE, LOCAL_PASSWORD, bridge_session, imaps_bridge
-from rig.stack import Rig
 
 
 def raise_fd_limit(wanted):
@@ -100,14 +96,13 @@ def open_sessions(port, count, user, batch, timeout):
     return clients, errors
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--sessions", type=int, default=10000)
     parser.add_argument("--batch", type=int, default=200, help="logins under way at once")
     parser.add_argument("--idle", type=float, default=30.0, help="seconds to watch idle CPU")
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
+
+
+def fit_sessions_to_fd_limit(args):
     limit = raise_fd_limit(2 * args.sessions + 2000)
     print(f"open-file limit {limit}", flush=True)
     fit = (limit - 200) // 2  # each session holds two descriptors in the bridge
@@ -116,52 +111,48 @@ def main():
               f"measuring {fit} (raise the hard limit, e.g. as root, for more)", flush=True)
         args.sessions = fit
 
-    rig = Rig(imap_clients_per_process=250)
-    daemon = None
-    clients = []
+
+def run(args, bench):
+    daemon = bench.bridge(listeners=["imaps"], idle_timeout=86400)
+    pid = daemon.pid
+    warm = bridge_session(daemon.port["imaps"])  # token fetched, password hash verified
+    warm.command("Z", "LOGOUT")
+    warm.close()
+    time.sleep(1)  # a measurement: the bridge's RSS once the warm-up session has settled
+    rss_before = rss_kib(pid)
+    started = time.monotonic()
+    clients, errors = open_sessions(daemon.port["imaps"], args.sessions, ALICE, args.batch,
+                                    timeout=600)
     try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        daemon = imaps_bridge(rig, "mb-idle-", idle_timeout=86400).start()
-        pid = daemon.pid
-        warm = bridge_session(daemon.port["imaps"])  # token fetched, password hash verified
-        warm.command("Z", "LOGOUT")
-        warm.close()
-        time.sleep(1)
-        rss_before = rss_kib(pid)
-        started = time.monotonic()
-        clients, errors = open_sessions(daemon.port["imaps"], args.sessions, ALICE, args.batch,
-                                        timeout=600)
         opened_in = time.monotonic() - started
         print(f"{len(clients)} sessions logged in in {opened_in:.1f} s "
               f"({len(clients) / opened_in:.0f}/s), {len(errors)} errors", flush=True)
         for e in errors[:5]:
             print(f"  {e}")
-        time.sleep(5)
+        time.sleep(5)  # a measurement: RSS once the sessions have settled
         rss_after = rss_kib(pid)
         cpu_start = cpu_seconds(pid)
-        time.sleep(args.idle)
+        time.sleep(args.idle)  # a measurement: the CPU used while everything is idle
         cpu_idle = cpu_seconds(pid) - cpu_start
         rss_idle = rss_kib(pid)
         fds = open_fds(pid)
-        n = max(1, len(clients))
-        print()
-        print(f"{len(clients)} idle authenticated IMAP sessions (client plain, upstream TLS):")
-        print(f"  bridge RSS before: {rss_before / 1024:.1f} MB, with the sessions: "
-              f"{rss_after / 1024:.1f} MB, after {args.idle:.0f} s idle: {rss_idle / 1024:.1f} MB")
-        print(f"  RSS per session:   {(rss_idle - rss_before) / n:.1f} KiB")
-        print(f"  bridge CPU idle:   {cpu_idle * 1000:.0f} ms in {args.idle:.0f} s "
-              f"({cpu_idle / args.idle * 100:.2f} % of one core)")
-        print(f"  bridge open fds:   {fds}")
-        print(f"  login errors:      {len(errors)}")
-        return 0 if not errors else 1
     finally:
         for c in clients:
             c.sock.close()
-        if daemon:
-            daemon.stop()
-        rig.stop()
+    n = max(1, len(clients))
+    bench_support.report(
+        f"{len(clients)} idle authenticated IMAP sessions (client plain, upstream TLS)",
+        [("bridge RSS before", f"{rss_before / 1024:.1f} MB"),
+         ("with the sessions", f"{rss_after / 1024:.1f} MB"),
+         (f"after {args.idle:.0f} s idle", f"{rss_idle / 1024:.1f} MB"),
+         ("RSS per session", f"{(rss_idle - rss_before) / n:.1f} KiB"),
+         ("bridge CPU idle", f"{cpu_idle * 1000:.0f} ms in {args.idle:.0f} s "
+                             f"({cpu_idle / args.idle * 100:.2f} % of one core)"),
+         ("bridge open fds", fds),
+         ("login errors", len(errors))])
+    return 0 if not errors else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run, options, prepare=fit_sessions_to_fd_limit,
+                       rig_options=lambda args: {"imap_clients_per_process": 250})

@@ -6,18 +6,13 @@ windows (target: equal within 20 %: a log line costs the same after 50,000 login
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/imap_login_churn.py --bin build/mailbridge
 """
-import argparse
-import os
-import re
 import statistics
-import sys
 import threading
 import time
 
-import mailbridge_process
-from bridge_fixtures import ALICE, RawImap, account_block, imaps_bridge
+import bench_support
+from bridge_fixtures import ALICE, RawImap
 from process_stats import cpu_seconds, rss_kib
-from rig.stack import Rig
 
 
 def login_once(port):
@@ -56,8 +51,8 @@ def run_logins(port, count, threads):
 
 
 def masked_values(daemon):
-    m = re.search(r"^mailbridge_log_masked_values (\S+)$", daemon.metrics(), re.M)
-    return float(m.group(1)) if m else float("nan")
+    value = daemon.metric("mailbridge_log_masked_values")
+    return float("nan") if value is None else value
 
 
 def cpu_per_login(daemon, port, logins, threads, windows):
@@ -72,64 +67,59 @@ def cpu_per_login(daemon, port, logins, threads, windows):
     return statistics.median(values), values
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--logins", type=int, default=50000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--token-bytes", type=int, default=2048)
     parser.add_argument("--token-ttl", type=int, default=120, help="access token life, seconds")
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
 
-    rig = Rig(access_token_ttl=args.token_ttl, access_token_bytes=args.token_bytes,
-              imap_clients_per_process=250)
-    daemon = None
-    try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        daemon = imaps_bridge(rig, "mb-churn-", accounts=[account_block(rig, "alice", ALICE)]).start()
-        port = daemon.port["imaps"]
-        window, windows = 500, 3
-        started = time.monotonic()
-        errors = run_logins(port, 1000, args.threads)
-        rss_first = rss_kib(daemon.pid)
-        masked_first = masked_values(daemon)
-        cpu_first, first_windows = cpu_per_login(daemon, port, window, args.threads, windows)
-        done = 1000 + window * windows
-        while done < args.logins - window * windows:
-            step = min(5000, args.logins - window * windows - done)
-            errors += run_logins(port, step, args.threads)
-            done += step
-            print(f"  {done} logins, {time.monotonic() - started:.0f} s, RSS "
-                  f"{rss_kib(daemon.pid) / 1024:.1f} MB, masked values {masked_values(daemon):.0f}",
-                  flush=True)
-        cpu_last, last_windows = cpu_per_login(daemon, port, window, args.threads, windows)
-        done += window * windows
-        rss_last = rss_kib(daemon.pid)
-        masked_last = masked_values(daemon)
-        token_requests = rig.oauth.token_requests()
-        elapsed = time.monotonic() - started
-        print()
-        print(f"login churn: {done} logins in {elapsed:.0f} s ({done / elapsed:.0f}/s), "
-              f"{args.token_bytes}-byte access tokens living {args.token_ttl} s "
-              f"({token_requests} token requests), {len(errors)} errors")
-        for text in errors[:5]:
-            print(f"    {text}")
-        print(f"  bridge RSS after 1,000 logins: {rss_first / 1024:.1f} MB, at the end: "
-              f"{rss_last / 1024:.1f} MB ({(rss_last - rss_first) / 1024:+.2f} MB; target <= +2 MB)")
-        print(f"  masked log values after 1,000 logins: {masked_first:.0f}, at the end: {masked_last:.0f}")
-        print(f"  bridge CPU per login, first windows: {cpu_first * 1e3:.3f} ms "
-              f"({', '.join(f'{v * 1e3:.3f}' for v in first_windows)}), last windows: "
-              f"{cpu_last * 1e3:.3f} ms ({', '.join(f'{v * 1e3:.3f}' for v in last_windows)}); "
-              f"last/first {cpu_last / cpu_first:.2f} (target 0.8-1.2)")
-        ok = not errors and rss_last - rss_first <= 2048 and 0.8 <= cpu_last / cpu_first <= 1.2
-        return 0 if ok else 1
-    finally:
-        if daemon:
-            daemon.stop()
-        rig.stop()
+
+def rig_options(args):
+    return {"access_token_ttl": args.token_ttl, "access_token_bytes": args.token_bytes,
+            "imap_clients_per_process": 250}
+
+
+def run(args, bench):
+    rig = bench.rig
+    daemon = bench.bridge(listeners=["imaps"])
+    port = daemon.port["imaps"]
+    window, windows = 500, 3
+    started = time.monotonic()
+    errors = run_logins(port, 1000, args.threads)
+    rss_first = rss_kib(daemon.pid)
+    masked_first = masked_values(daemon)
+    cpu_first, first_windows = cpu_per_login(daemon, port, window, args.threads, windows)
+    done = 1000 + window * windows
+    while done < args.logins - window * windows:
+        step = min(5000, args.logins - window * windows - done)
+        errors += run_logins(port, step, args.threads)
+        done += step
+        print(f"  {done} logins, {time.monotonic() - started:.0f} s, RSS "
+              f"{rss_kib(daemon.pid) / 1024:.1f} MB, masked values {masked_values(daemon):.0f}",
+              flush=True)
+    cpu_last, last_windows = cpu_per_login(daemon, port, window, args.threads, windows)
+    done += window * windows
+    rss_last = rss_kib(daemon.pid)
+    masked_last = masked_values(daemon)
+    token_requests = rig.oauth.token_requests()
+    elapsed = time.monotonic() - started
+    rows = [("", f"  {text}") for text in errors[:5]]
+    rows += [("bridge RSS after 1,000 logins", f"{rss_first / 1024:.1f} MB"),
+             ("bridge RSS at the end", f"{rss_last / 1024:.1f} MB "
+                                       f"({(rss_last - rss_first) / 1024:+.2f} MB; target <= +2 MB)"),
+             ("masked log values after 1,000 logins", f"{masked_first:.0f}"),
+             ("masked log values at the end", f"{masked_last:.0f}"),
+             ("bridge CPU per login, first windows",
+              f"{cpu_first * 1e3:.3f} ms ({', '.join(f'{v * 1e3:.3f}' for v in first_windows)})"),
+             ("bridge CPU per login, last windows",
+              f"{cpu_last * 1e3:.3f} ms ({', '.join(f'{v * 1e3:.3f}' for v in last_windows)})"),
+             ("last / first", f"{cpu_last / cpu_first:.2f} (target 0.8-1.2)")]
+    bench_support.report(f"login churn: {done} logins in {elapsed:.0f} s ({done / elapsed:.0f}/s), "
+                         f"{args.token_bytes}-byte access tokens living {args.token_ttl} s "
+                         f"({token_requests} token requests), {len(errors)} errors", rows)
+    ok = not errors and rss_last - rss_first <= 2048 and 0.8 <= cpu_last / cpu_first <= 1.2
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run, options, rig_options)

@@ -5,15 +5,11 @@ fetched beforehand); prints medians, 90th percentiles and the ratio.
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/imap_login_latency.py --bin build/mailbridge
 """
-import argparse
-import os
 import statistics
-import sys
 import time
 
-import mailbridge_process
-from bridge_fixtures import ALICE, LOCAL_PASSWORD, RawImap, bridge_session, imaps_bridge
-from rig.stack import Rig
+import bench_support
+from bridge_fixtures import ALICE, LOCAL_PASSWORD, RawImap, bridge_session
 
 
 def bridge_login(port):
@@ -49,47 +45,37 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--logins", type=int, default=50, help="logins per path")
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
 
-    rig = Rig()
-    daemon = None
-    try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        daemon = imaps_bridge(rig).start()
-        port = daemon.port["imaps"]
-        token = rig.oauth.cc_token(ALICE)
-        bridge_session(port).close()  # the bridge fetches and caches its token here
-        direct_login(rig, token)
-        rig.oauth.reset_stats()
-        times = {"direct": [], "bridge": []}
-        for i in range(args.logins):  # interleaved, so both paths see the same machine load
-            times["direct"].append(direct_login(rig, token))
-            times["bridge"].append(bridge_login(port))
-        token_requests = rig.oauth.token_requests()
-        ms = {p: [t * 1000 for t in v] for p, v in times.items()}
-        print()
-        print(f"{args.logins} sequential logins each (connect -> tagged OK), milliseconds:")
-        print(f"  {'':32} {'median':>8} {'p90':>8} {'min':>8} {'max':>8}")
-        for path, label in (("direct", "direct (TLS + XOAUTH2 token)"),
-                            ("bridge", "through mailbridge (LOGIN)")):
-            v = ms[path]
-            print(f"  {label:32} {statistics.median(v):8.2f} {percentile(v, 90):8.2f} "
-                  f"{min(v):8.2f} {max(v):8.2f}")
-        ratio = statistics.median(ms["bridge"]) / statistics.median(ms["direct"])
-        print(f"  bridge / direct (medians): {ratio:.2f}")
-        print(f"  token requests during the timed logins: {token_requests} (the bridge's token is cached)")
-        return 0
-    finally:
-        if daemon:
-            daemon.stop()
-        rig.stop()
+
+def run(args, bench):
+    rig = bench.rig
+    port = bench.bridge(listeners=["imaps"]).port["imaps"]
+    token = rig.oauth.cc_token(ALICE)
+    bridge_session(port).close()  # the bridge fetches and caches its token here
+    direct_login(rig, token)
+    rig.oauth.reset_stats()
+    times = {"direct": [], "bridge": []}
+    for i in range(args.logins):  # interleaved, so both paths see the same machine load
+        times["direct"].append(direct_login(rig, token))
+        times["bridge"].append(bridge_login(port))
+    token_requests = rig.oauth.token_requests()
+    ms = {p: [t * 1000 for t in v] for p, v in times.items()}
+    rows = [("", f"{'median':>8} {'p90':>8} {'min':>8} {'max':>8}")]
+    for path, label in (("direct", "direct (TLS + XOAUTH2 token)"),
+                        ("bridge", "through mailbridge (LOGIN)")):
+        v = ms[path]
+        rows.append((label, f"{statistics.median(v):8.2f} {percentile(v, 90):8.2f} "
+                            f"{min(v):8.2f} {max(v):8.2f}"))
+    ratio = statistics.median(ms["bridge"]) / statistics.median(ms["direct"])
+    rows.append(("bridge / direct (medians)", f"{ratio:.2f}"))
+    rows.append(("token requests during the timed logins",
+                 f"{token_requests} (the bridge's token is cached)"))
+    bench_support.report(f"{args.logins} sequential logins each (connect -> tagged OK), milliseconds",
+                         rows)
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run, options)

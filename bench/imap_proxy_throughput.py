@@ -5,18 +5,13 @@ prints MB/s for each and the ratio.
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/imap_proxy_throughput.py --bin build/mailbridge
 """
-import argparse
-import os
 import statistics
-import sys
-import tempfile
 
-import mailbridge_process
+import bench_support
+from bench_support import seed_bulk, timed_fetch
 from bridge_fixtures import ALICE, RawImap, bridge_session
-from imap_throughput import seed_bulk, timed_fetch
 from rig import clients
-from rig.stack import Rig
-from test_proxy import PROXY_PASSWORD, PROXY_USER, ProxiedBridge, proxy_block
+from test_proxy import PROXY_PASSWORD, PROXY_USER, proxied_bridge, proxy_block
 
 
 def direct_through_squid(rig):
@@ -32,49 +27,42 @@ def direct_through_squid(rig):
     return session
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--size", type=int, default=50 * 1024, help="bytes per message")
     parser.add_argument("--rounds", type=int, default=5, help="rounds per path (alternating)")
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
 
-    rig = Rig()
-    try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        total = seed_bulk(rig, ALICE, args.messages, args.size)
-        print(f"seeded {args.messages} messages, {total / 1e6:.1f} MB", flush=True)
-        proxy = proxy_block("corp", f"http://127.0.0.1:{rig.squid_digest.port}", "digest")
-        with ProxiedBridge(rig, tempfile.mkdtemp(prefix="mb-bench-"), proxy) as daemon:
-            warm = direct_through_squid(rig)  # let Dovecot build its index before timing
-            timed_fetch(warm)
-            warm.close()
-            results = {"direct": [], "bridge": []}
-            for r in range(args.rounds):
-                for path in ("direct", "bridge") if r % 2 == 0 else ("bridge", "direct"):
-                    session = direct_through_squid(rig) if path == "direct" else bridge_session(daemon.port)
-                    try:
-                        elapsed, received = timed_fetch(session)
-                    finally:
-                        session.close()
-                    rate = received / elapsed / 1e6
-                    results[path].append(rate)
-                    print(f"round {r + 1} {path:6}: {received / 1e6:7.1f} MB in {elapsed:6.2f} s = "
-                          f"{rate:7.1f} MB/s", flush=True)
-        direct, bridge = (statistics.median(results[p]) for p in ("direct", "bridge"))
-        print()
-        print(f"bulk FETCH through squid Digest, {args.messages} x {args.size // 1024} KB, "
-              f"{args.rounds} rounds each (median):")
-        print(f"  direct through squid (TLS + XOAUTH2): {direct:7.1f} MB/s")
-        print(f"  through mailbridge + squid:           {bridge:7.1f} MB/s")
-        print(f"  bridge / direct:                      {bridge / direct:7.2f}")
-        return 0
-    finally:
-        rig.stop()
+
+def run(args, bench):
+    rig = bench.rig
+    total = seed_bulk(rig, ALICE, args.messages, args.size)
+    print(f"seeded {args.messages} messages, {total / 1e6:.1f} MB", flush=True)
+    proxy = proxy_block("corp", f"http://127.0.0.1:{rig.squid_digest.port}", "digest")
+    port = bench.start(proxied_bridge(rig, bench.directory(), proxy)).port["proxied"]
+    warm = direct_through_squid(rig)  # let Dovecot build its index before timing
+    timed_fetch(warm)
+    warm.close()
+    results = {"direct": [], "bridge": []}
+    for r in range(args.rounds):
+        for path in ("direct", "bridge") if r % 2 == 0 else ("bridge", "direct"):
+            session = direct_through_squid(rig) if path == "direct" else bridge_session(port)
+            try:
+                elapsed, received = timed_fetch(session)
+            finally:
+                session.close()
+            rate = received / elapsed / 1e6
+            results[path].append(rate)
+            print(f"round {r + 1} {path:6}: {received / 1e6:7.1f} MB in {elapsed:6.2f} s = "
+                  f"{rate:7.1f} MB/s", flush=True)
+    direct, bridge = (statistics.median(results[p]) for p in ("direct", "bridge"))
+    bench_support.report(
+        f"bulk FETCH through squid Digest, {args.messages} x {args.size // 1024} KB, "
+        f"{args.rounds} rounds each (median)",
+        [("direct through squid (TLS + XOAUTH2)", f"{direct:7.1f} MB/s"),
+         ("through mailbridge + squid", f"{bridge:7.1f} MB/s"),
+         ("bridge / direct", f"{bridge / direct:7.2f}")])
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run, options)

@@ -5,17 +5,14 @@ used while stalled, and checks that every byte arrives once the client reads aga
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/imap_slow_reader.py --bin build/mailbridge
 """
-import argparse
 import os
 import re
-import sys
 import threading
 import time
 
-import mailbridge_process
+import bench_support
+from bridge_fixtures import ALICE, bridge_session
 from process_stats import cpu_seconds, rss_kib
-from bridge_fixtures import ALICE, bridge_session, imaps_bridge
-from rig.stack import Rig
 
 
 def seed_big(rig, user, size):
@@ -30,88 +27,78 @@ def seed_big(rig, user, size):
     return len(data)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--size", type=int, default=100 * 1024 * 1024, help="message bytes")
     parser.add_argument("--pause", type=float, default=10.0, help="seconds the client stalls")
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
 
-    rig = Rig()
-    daemon = None
-    try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        size = seed_big(rig, ALICE, args.size)
-        daemon = imaps_bridge(rig).start()
-        pid = daemon.pid
-        session = bridge_session(daemon.port["imaps"])
-        _, done = session.command("E1", "EXAMINE INBOX")
-        assert done.startswith(b"E1 OK"), done
-        time.sleep(0.5)
-        baseline = rss_kib(pid)
-        session.send(b"F1 FETCH 1 BODY.PEEK[]\r\n")
-        header = session.read_line()
-        announced = int(re.search(rb"\{(\d+)\}", header).group(1))
-        assert announced == size, (announced, size)
-        got = len(session.read_exact(1024 * 1024))
 
-        # Stall: sample the bridge's RSS; the upstream must be paused, the loop idle.
-        peak = baseline
-        cpu_before = cpu_seconds(pid)
-        stall_end = time.monotonic() + args.pause
-        while time.monotonic() < stall_end:
-            peak = max(peak, rss_kib(pid))
+def run(args, bench):
+    rig = bench.rig
+    size = seed_big(rig, ALICE, args.size)
+    daemon = bench.bridge(listeners=["imaps"])
+    pid = daemon.pid
+    session = bridge_session(daemon.port["imaps"])
+    _, done = session.command("E1", "EXAMINE INBOX")
+    assert done.startswith(b"E1 OK"), done
+    time.sleep(0.5)
+    baseline = rss_kib(pid)
+    session.send(b"F1 FETCH 1 BODY.PEEK[]\r\n")
+    header = session.read_line()
+    announced = int(re.search(rb"\{(\d+)\}", header).group(1))
+    assert announced == size, (announced, size)
+    got = len(session.read_exact(1024 * 1024))
+
+    # Stall: sample the bridge's RSS; the upstream must be paused, the loop idle.
+    peak = baseline
+    cpu_before = cpu_seconds(pid)
+    stall_end = time.monotonic() + args.pause
+    while time.monotonic() < stall_end:
+        peak = max(peak, rss_kib(pid))
+        time.sleep(0.1)
+    cpu_stalled = cpu_seconds(pid) - cpu_before
+
+    # Resume: everything arrives, byte count exact, then the tagged OK.
+    started = time.monotonic()
+    sock = session.sock
+    got += len(session.buf)
+    session.buf = b""
+    buf = bytearray(1 << 20)
+    sampler_stop = threading.Event()
+    peaks = [peak]
+
+    def sample():
+        while not sampler_stop.is_set():
+            peaks.append(rss_kib(pid))
             time.sleep(0.1)
-        cpu_stalled = cpu_seconds(pid) - cpu_before
-
-        # Resume: everything arrives, byte count exact, then the tagged OK.
-        started = time.monotonic()
-        sock = session.sock
-        got += len(session.buf)
-        session.buf = b""
-        buf = bytearray(1 << 20)
-        sampler_stop = threading.Event()
-        peaks = [peak]
-
-        def sample():
-            while not sampler_stop.is_set():
-                peaks.append(rss_kib(pid))
-                time.sleep(0.1)
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        tail = b""
-        while True:
-            n = sock.recv_into(buf)
-            if n == 0:
-                raise ConnectionError("closed during the FETCH")
-            got += n
-            tail = (tail + bytes(buf[max(0, n - 64):n]))[-64:]
-            if tail.endswith(b"\r\n") and b"\r\nF1 OK" in tail:
-                break
-        sampler_stop.set()
-        sampler.join()
-        elapsed = time.monotonic() - started
-        session.close()
-        # Literal + ")\r\n" + the tagged line, less what the tagged line adds.
-        assert got >= size, (got, size)
-        print()
-        print(f"one {size / 1e6:.0f} MB message, client stalled {args.pause:.0f} s after 1 MB:")
-        print(f"  bridge RSS before the FETCH:        {baseline / 1024:7.1f} MB")
-        print(f"  bridge RSS peak during the stall:   {peak / 1024:7.1f} MB "
-              f"(+{(peak - baseline) / 1024:.2f} MB)")
-        print(f"  bridge CPU during the stall:        {cpu_stalled * 1000:7.0f} ms "
-              f"({cpu_stalled / args.pause * 100:.2f} % of one core)")
-        print(f"  bridge RSS peak while draining:     {max(peaks) / 1024:7.1f} MB")
-        print(f"  rest of the message after resuming: {(got - 1024 * 1024) / 1e6:7.1f} MB in "
-              f"{elapsed:.2f} s")
-        return 0
-    finally:
-        if daemon:
-            daemon.stop()
-        rig.stop()
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    tail = b""
+    while True:
+        n = sock.recv_into(buf)
+        if n == 0:
+            raise ConnectionError("closed during the FETCH")
+        got += n
+        tail = (tail + bytes(buf[max(0, n - 64):n]))[-64:]
+        if tail.endswith(b"\r\n") and b"\r\nF1 OK" in tail:
+            break
+    sampler_stop.set()
+    sampler.join()
+    elapsed = time.monotonic() - started
+    session.close()
+    # Literal + ")\r\n" + the tagged line, less what the tagged line adds.
+    assert got >= size, (got, size)
+    bench_support.report(
+        f"one {size / 1e6:.0f} MB message, client stalled {args.pause:.0f} s after 1 MB",
+        [("bridge RSS before the FETCH", f"{baseline / 1024:7.1f} MB"),
+         ("bridge RSS peak during the stall",
+          f"{peak / 1024:7.1f} MB (+{(peak - baseline) / 1024:.2f} MB)"),
+         ("bridge CPU during the stall",
+          f"{cpu_stalled * 1000:7.0f} ms ({cpu_stalled / args.pause * 100:.2f} % of one core)"),
+         ("bridge RSS peak while draining", f"{max(peaks) / 1024:7.1f} MB"),
+         ("rest of the message after resuming",
+          f"{(got - 1024 * 1024) / 1e6:7.1f} MB in {elapsed:.2f} s")])
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run, options)

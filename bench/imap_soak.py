@@ -5,18 +5,15 @@ bridge's RSS and open file descriptors after the warm-up and at the end (the tar
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/imap_soak.py --bin build/mailbridge
 """
-import argparse
-import os
 import random
-import sys
 import threading
 import time
 
-import mailbridge_process
+import bench_support
+from bridge_fixtures import RawImap, account_block, bridge_session
 from process_stats import open_fds, rss_kib
-from bridge_fixtures import RawImap, account_block, bridge_session, imaps_bridge
 from rig import seeder
-from rig.stack import DEFAULT_USERS, Rig
+from rig.stack import DEFAULT_USERS
 
 COMMANDS = [
     "NOOP",
@@ -101,29 +98,24 @@ def login_worker(port, users, rate, stop, counters):
             time.sleep(delay)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--logins-per-second", type=float, default=20.0)
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
 
+
+def run(args, bench):
+    rig = bench.rig
     users = list(DEFAULT_USERS)
-    rig = Rig()
-    daemon = None
     stop = threading.Event()
     counters = Counters()
     threads = []
+    for user in users:
+        seeder.seed_user(rig.dovecot, user, 30, seed=7)
+    accounts = [account_block(rig, user.split("@")[0], user) for user in users]
+    daemon = bench.bridge(listeners=["imaps"], accounts=accounts)
+    port, pid = daemon.port["imaps"], daemon.pid
     try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        for user in users:
-            seeder.seed_user(rig.dovecot, user, 30, seed=7)
-        accounts = [account_block(rig, user.split("@")[0], user) for user in users]
-        daemon = imaps_bridge(rig, "mb-soak-", accounts=accounts).start()
-        port, pid = daemon.port["imaps"], daemon.pid
         for i in range(args.sessions):
             t = threading.Thread(target=session_worker,
                                  args=(port, users[i % len(users)], stop, counters,
@@ -149,27 +141,22 @@ def main():
             print(f"  {elapsed:5.0f} s: {counters.commands} commands, {counters.logins} logins, "
                   f"{len(counters.errors)} errors, RSS {samples[-1] / 1024:.1f} MB", flush=True)
         rss_end, fds_end = rss_kib(pid), open_fds(pid)
+    finally:
         stop.set()
         for t in threads:
             t.join(timeout=30)
-        print()
-        print(f"soak: {args.sessions} sessions with mixed commands + {args.logins_per_second:g} "
-              f"logins/s for {args.minutes:g} min")
-        print(f"  commands ok: {counters.commands}   logins ok: {counters.logins}   "
-              f"errors: {len(counters.errors)}")
-        for text in counters.errors[:5]:
-            print(f"    {text}")
-        print(f"  bridge RSS after {warmup:.0f} s warm-up: {rss_start / 1024:.1f} MB, at the end: "
+    rows = [("commands ok", counters.commands), ("logins ok", counters.logins),
+            ("errors", len(counters.errors))]
+    rows += [("", f"  {text}") for text in counters.errors[:5]]
+    rows += [(f"bridge RSS after {warmup:.0f} s warm-up", f"{rss_start / 1024:.1f} MB"),
+             ("bridge RSS at the end",
               f"{rss_end / 1024:.1f} MB ({(rss_end - rss_start) / rss_start * 100:+.1f} %), "
-              f"max {max(samples) / 1024:.1f} MB")
-        print(f"  bridge open fds: {fds_start} -> {fds_end}")
-        return 0 if not counters.errors else 1
-    finally:
-        stop.set()
-        if daemon:
-            daemon.stop()
-        rig.stop()
+              f"max {max(samples) / 1024:.1f} MB"),
+             ("bridge open fds", f"{fds_start} -> {fds_end}")]
+    bench_support.report(f"soak: {args.sessions} sessions with mixed commands + "
+                         f"{args.logins_per_second:g} logins/s for {args.minutes:g} min", rows)
+    return 0 if not counters.errors else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run, options)

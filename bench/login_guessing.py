@@ -6,18 +6,13 @@ checked at all, and the legitimate login latency before and during the attack (t
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/login_guessing.py --bin build/mailbridge
 """
-import argparse
-import os
 import socket
 import statistics
-import sys
 import threading
-import tempfile
 import time
 
-import mailbridge_process
-from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, RawImap, account_block
-from rig.stack import Rig
+import bench_support
+from bridge_fixtures import ALICE, BOB, TIMEOUT, RawImap, account_block
 from rig.tcp_forwarder import TcpForwarder
 
 
@@ -78,71 +73,61 @@ def attacker(port, budget, lock, outcome, interval):
         s.close()
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--guesses", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--rate", type=float, default=100.0, help="guesses per second in all")
     parser.add_argument("--logins", type=int, default=100, help="legitimate logins per phase")
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
 
-    rig = Rig()
-    daemon = forwarder = None
-    try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        forwarder = TcpForwarder(rig.dovecot.ports["imaps"]).start()
-        daemon = BridgeDaemon(tempfile.mkdtemp(prefix="mb-guess-"),
-                              [("imaps", forwarder.port, "implicit", rig.pki.ca_cert)],
-                              [account_block(rig, "alice", ALICE), account_block(rig, "bob", BOB)],
-                              failed_login_block_max=30).start()
-        port = daemon.port["imaps"]
-        legit_login(port)  # token fetched and cached
-        before = [legit_login(port) for _ in range(args.logins)]
 
-        upstream_before = forwarder.counts()
-        budget, lock, outcome = [args.guesses], threading.Lock(), {}
-        interval = args.connections / args.rate
-        attackers = [threading.Thread(target=attacker, args=(port, budget, lock, outcome, interval),
-                                      daemon=True) for _ in range(args.connections)]
-        started = time.monotonic()
-        for t in attackers:
-            t.start()
-        during = []
-        while any(t.is_alive() for t in attackers):
-            during.append(legit_login(port))
-        for t in attackers:
-            t.join()
-        attack_seconds = time.monotonic() - started
-        upstream_after = forwarder.counts()
-        attack_connections = upstream_after["connections"] - upstream_before["connections"] - len(during)
+def run(args, bench):
+    rig = bench.rig
+    forwarder = bench.stop_at_end(TcpForwarder(rig.dovecot.ports["imaps"]).start())
+    daemon = bench.bridge(listeners=[],
+                          extra_servers=[("imaps", forwarder.port, "implicit", rig.pki.ca_cert)],
+                          accounts=[account_block(rig, "alice", ALICE), account_block(rig, "bob", BOB)],
+                          failed_login_block_max=30)
+    port = daemon.port["imaps"]
+    legit_login(port)  # token fetched and cached
+    before = [legit_login(port) for _ in range(args.logins)]
 
-        print()
-        print(f"guessing: {args.guesses} wrong passwords for {BOB} from 127.0.0.1 over "
-              f"{args.connections} connections at a time ({args.rate:g}/s), in {attack_seconds:.1f} s")
-        print(f"  answers: {outcome.get('checked', 0)} checked (wrong password), "
-              f"{outcome.get('refused', 0)} refused unchecked (address blocked), "
-              f"{outcome.get('other', 0)} other, {outcome.get('connection closed', 0)} sent on a "
-              f"connection the bridge had closed after 3 failures")
-        print(f"  upstream connections caused by the guesses: {attack_connections} "
-              f"(forwarder: {upstream_after['connections'] - upstream_before['connections']} in all, "
-              f"{len(during)} of them the legitimate logins')")
-        b, d = statistics.median(before), statistics.median(during) if during else float("nan")
-        print(f"  legitimate logins from 127.0.0.2: median {b * 1e3:.1f} ms before ({len(before)}), "
-              f"{d * 1e3:.1f} ms during the attack ({len(during)}); ratio {d / b:.2f}")
-        daemon.assert_alive("the guessing attack")
-        # Before the first wrong password the address is clean: its first connections may dial
-        # early (at most 8 per address at a time); after it, none.
-        return 0 if attack_connections <= 8 else 1
-    finally:
-        if daemon:
-            daemon.stop()
-        if forwarder:
-            forwarder.stop()
-        rig.stop()
+    upstream_before = forwarder.counts()
+    budget, lock, outcome = [args.guesses], threading.Lock(), {}
+    interval = args.connections / args.rate
+    attackers = [threading.Thread(target=attacker, args=(port, budget, lock, outcome, interval),
+                                  daemon=True) for _ in range(args.connections)]
+    started = time.monotonic()
+    for t in attackers:
+        t.start()
+    during = []
+    while any(t.is_alive() for t in attackers):
+        during.append(legit_login(port))
+    for t in attackers:
+        t.join()
+    attack_seconds = time.monotonic() - started
+    upstream_after = forwarder.counts()
+    attack_connections = upstream_after["connections"] - upstream_before["connections"] - len(during)
+
+    b, d = statistics.median(before), statistics.median(during) if during else float("nan")
+    bench_support.report(
+        f"guessing: {args.guesses} wrong passwords for {BOB} from 127.0.0.1 over "
+        f"{args.connections} connections at a time ({args.rate:g}/s), in {attack_seconds:.1f} s",
+        [("answers", f"{outcome.get('checked', 0)} checked (wrong password), "
+                     f"{outcome.get('refused', 0)} refused unchecked (address blocked), "
+                     f"{outcome.get('other', 0)} other, {outcome.get('connection closed', 0)} sent "
+                     f"on a connection the bridge had closed after 3 failures"),
+         ("upstream connections caused by the guesses",
+          f"{attack_connections} (forwarder: "
+          f"{upstream_after['connections'] - upstream_before['connections']} in all, "
+          f"{len(during)} of them the legitimate logins')"),
+         ("legitimate logins from 127.0.0.2",
+          f"median {b * 1e3:.1f} ms before ({len(before)}), {d * 1e3:.1f} ms during the attack "
+          f"({len(during)}); ratio {d / b:.2f}")])
+    daemon.assert_alive("the guessing attack")
+    # Before the first wrong password the address is clean: its first connections may dial
+    # early (at most 8 per address at a time); after it, none.
+    return 0 if attack_connections <= 8 else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run, options)

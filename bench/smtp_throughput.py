@@ -5,20 +5,15 @@ messages/s and MB/s for each path and the bridge/direct ratio.
 
     PYTHONPATH=tests/integration /usr/bin/python3 bench/smtp_throughput.py --bin build/mailbridge
 """
-import argparse
 import base64
 import os
 import smtplib
-import sys
-import tempfile
 import threading
 import time
 
-import mailbridge_process
-from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, account_block
+import bench_support
+from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD
 from rig import clients
-from rig.stack import Rig
-from test_smtp_bridge import SmtpBridgeDaemon
 
 
 def make_message(i, size):
@@ -70,50 +65,36 @@ def run(connect, messages, connections):
     return elapsed
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin", default=mailbridge_process.BINARY, help="mailbridge binary")
+def options(parser):
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--size", type=int, default=100 * 1024, help="bytes per message")
     parser.add_argument("--connections", type=int, default=4)
-    args = parser.parse_args()
-    mailbridge_process.BINARY = os.path.abspath(args.bin)
 
-    rig = Rig()
-    daemon = None
-    try:
-        print("starting the rig ...", flush=True)
-        rig.start()
-        daemon = SmtpBridgeDaemon(tempfile.mkdtemp(prefix="mb-bench-"),
-                                  [("submissions", rig.dovecot.ports["submissions"], "implicit",
-                                    rig.pki.ca_cert)],
-                                  [account_block(rig, "alice", ALICE)]).start()
-        messages = [make_message(i, args.size) for i in range(args.messages)]
-        total = sum(len(m) for m in messages)
-        print(f"{args.messages} messages, {total / 1e6:.1f} MB, {args.connections} connections",
-              flush=True)
-        results = {}
-        for path in ("direct", "bridge", "direct", "bridge"):
-            connect = (lambda: direct_connection(rig)) if path == "direct" else \
-                (lambda: bridge_connection(daemon.port["submissions"]))
-            elapsed = run(connect, messages, args.connections)
-            results.setdefault(path, []).append(elapsed)
-            rig.sink.clear()
-            print(f"{path:6}: {elapsed:6.2f} s = {args.messages / elapsed:7.1f} msg/s, "
-                  f"{total / elapsed / 1e6:6.1f} MB/s", flush=True)
-        direct, bridge = (min(results[p]) for p in ("direct", "bridge"))
-        print()
-        print(f"{args.messages} x {args.size // 1024} KB over {args.connections} connections "
-              "(best of 2 each):")
-        print(f"  direct to Dovecot (TLS + XOAUTH2): {args.messages / direct:7.1f} msg/s")
-        print(f"  through mailbridge (plain -> TLS): {args.messages / bridge:7.1f} msg/s")
-        print(f"  bridge / direct throughput:        {direct / bridge:7.2f}")
-        return 0
-    finally:
-        if daemon:
-            daemon.stop()
-        rig.stop()
+
+def run_bench(args, bench):
+    rig = bench.rig
+    port = bench.bridge(protocol="smtp", listeners=["submissions"]).port["submissions"]
+    messages = [make_message(i, args.size) for i in range(args.messages)]
+    total = sum(len(m) for m in messages)
+    print(f"{args.messages} messages, {total / 1e6:.1f} MB, {args.connections} connections",
+          flush=True)
+    results = {}
+    for path in ("direct", "bridge", "direct", "bridge"):
+        connect = (lambda: direct_connection(rig)) if path == "direct" else \
+            (lambda: bridge_connection(port))
+        elapsed = run(connect, messages, args.connections)
+        results.setdefault(path, []).append(elapsed)
+        rig.sink.clear()
+        print(f"{path:6}: {elapsed:6.2f} s = {args.messages / elapsed:7.1f} msg/s, "
+              f"{total / elapsed / 1e6:6.1f} MB/s", flush=True)
+    direct, bridge = (min(results[p]) for p in ("direct", "bridge"))
+    bench_support.report(
+        f"{args.messages} x {args.size // 1024} KB over {args.connections} connections (best of 2 each)",
+        [("direct to Dovecot (TLS + XOAUTH2)", f"{args.messages / direct:7.1f} msg/s"),
+         ("through mailbridge (plain -> TLS)", f"{args.messages / bridge:7.1f} msg/s"),
+         ("bridge / direct throughput", f"{direct / bridge:7.2f}")])
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    bench_support.main(__doc__, run_bench, options)

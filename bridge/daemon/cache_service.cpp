@@ -42,20 +42,11 @@ std::unique_ptr<CacheService> CacheService::start(uv_loop_t* loop,
         spdlog::warn("metadata cache: {}", notice);
     auto writer = std::make_unique<store::CacheWriter>(std::move(*store));
     std::unique_ptr<CacheService> service(new CacheService(loop, file, metrics, std::move(writer)));
-    int rc = service->timer_.open([loop](uv_timer_t* t) { return uv_timer_init(loop, t); });
-    if (rc == 0) {
-        service->timer_.get()->data = service.get();
-        auto interval = static_cast<std::uint64_t>(options.metrics_interval.count());
-        uv_timer_start(
-            service->timer_.get(),
-            [](uv_timer_t* t) {
-                if (t->data) static_cast<CacheService*>(t->data)->on_timer();
-            },
-            interval, interval);
-        uv_unref(service->timer_.as_handle());
-    } else {
-        spdlog::warn("metadata cache: no row-count metrics (timer: {})", uv_strerror(rc));
-    }
+    service->timer_.unref();
+    auto started = service->timer_.repeat(options.metrics_interval,
+                                          [raw = service.get()] { raw->on_timer(); });
+    if (!started)
+        spdlog::warn("metadata cache: no row-count metrics ({})", started.error().message);
     spdlog::info("metadata cache: {}", file.string());
     return service;
 }
@@ -66,6 +57,7 @@ CacheService::CacheService(uv_loop_t* loop, std::filesystem::path file, health::
       file_(std::move(file)),
       metrics_(metrics),
       writer_(std::move(writer)),
+      timer_(loop),
       counting_(std::make_shared<Counting>()) {
     counting_->file = file_;
     counting_->service = this;

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "bridge/health/metrics.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "store/cache_writer.h"
 
 namespace mb::daemon {
@@ -65,7 +65,7 @@ class CacheService {
     std::filesystem::path file_;
     health::Metrics& metrics_;
     std::unique_ptr<store::CacheWriter> writer_;
-    net::UvHandle<uv_timer_t> timer_;
+    net::UvTimer timer_;
     std::shared_ptr<Counting> counting_;  // shared with a count running on the threadpool
     std::set<std::string> reported_accounts_;
     std::uint64_t reported_dropped_ = 0;

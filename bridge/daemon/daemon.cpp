@@ -1,5 +1,7 @@
 // The daemon's life: load the configuration, open the health endpoint and listeners, turn the
 // loop, reload on SIGHUP (a failing file changes nothing), stop gracefully on SIGTERM/SIGINT.
+// Its parts live in their own files: the listeners (listener_set), each listener's services
+// (services_builder) and what /readyz says (readiness_reporter).
 #include "bridge/daemon/daemon.h"
 
 #include <sys/resource.h>
@@ -9,7 +11,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <system_error>
 #include <vector>
@@ -20,7 +21,9 @@
 #include "bridge/daemon/cache_service.h"
 #include "bridge/daemon/config_reloader.h"
 #include "bridge/daemon/exposure_warnings.h"
-#include "bridge/daemon/server_listener.h"
+#include "bridge/daemon/listener_set.h"
+#include "bridge/daemon/readiness_reporter.h"
+#include "bridge/daemon/services_builder.h"
 #include "bridge/daemon/systemd_notifier.h"
 #include "bridge/daemon/upstream_route.h"
 #include "bridge/health/admin_access.h"
@@ -28,6 +31,7 @@
 #include "bridge/health/metrics.h"
 #include "bridge/log/log.h"
 #include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/oauth/authorization_runner.h"
 #include "bridge/oauth/token_manager.h"
 #include "bridge/session/session_services.h"
@@ -41,6 +45,8 @@ constexpr int kExitRuntimeFailure = 1;
 constexpr int kExitUsage = 2;
 // After SIGTERM, sessions get this long to end by themselves before they are told goodbye.
 constexpr uint64_t kShutdownGraceMs = 10'000;
+constexpr std::chrono::milliseconds kGraceCheckInterval{100};
+constexpr std::chrono::milliseconds kStatusInterval{5000};
 
 health::TokenRefreshResult to_metric(oauth::RefreshResult result) {
     switch (result) {
@@ -52,20 +58,6 @@ health::TokenRefreshResult to_metric(oauth::RefreshResult result) {
             return health::TokenRefreshResult::failed;
     }
     return health::TokenRefreshResult::failed;
-}
-
-health::TokenState to_health(oauth::TokenState state) {
-    switch (state) {
-        case oauth::TokenState::valid:
-            return health::TokenState::valid;
-        case oauth::TokenState::needs_authorization:
-            return health::TokenState::needs_authorization;
-        case oauth::TokenState::failing:
-            return health::TokenState::failing;
-        case oauth::TokenState::unknown:
-            return health::TokenState::unknown;
-    }
-    return health::TokenState::unknown;
 }
 
 std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
@@ -108,6 +100,8 @@ class Daemon {
           level_override_(level_override) {
         uv_loop_init(&loop_);
     }
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
     ~Daemon() { uv_loop_close(&loop_); }
 
     int run() {
@@ -192,29 +186,22 @@ class Daemon {
 
     // One line for systemd's STATUS= (shown by systemctl status).
     std::string status_text() const {
-        std::size_t listening = 0;
-        for (const auto& listener : listeners_) listening += listener->listening() ? 1 : 0;
-        return std::to_string(active_sessions_) + " session(s) open, " + std::to_string(listening) +
-               " of " + std::to_string(listeners_.size()) + " listener(s) up";
+        return std::to_string(listeners_.active_sessions()) + " session(s) open, " +
+               std::to_string(listeners_.listening()) + " of " + std::to_string(listeners_.size()) +
+               " listener(s) up";
     }
 
     // Under systemd: STATUS= every 5 s when the text changed.
     void start_status_timer() {
         if (!notifier_.enabled()) return;
-        status_timer_.open([this](uv_timer_t* t) { return uv_timer_init(&loop_, t); });
-        status_timer_.get()->data = this;
-        uv_timer_start(
-            status_timer_.get(),
-            [](uv_timer_t* t) {
-                if (!t->data) return;
-                auto* self = static_cast<Daemon*>(t->data);
-                std::string text = self->status_text();
-                if (text == self->last_status_) return;
-                self->notifier_.status(text);
-                self->last_status_ = std::move(text);
-            },
-            5000, 5000);
-        uv_unref(reinterpret_cast<uv_handle_t*>(status_timer_.get()));
+        status_timer_.unref();
+        auto started = status_timer_.repeat(kStatusInterval, [this] {
+            std::string text = status_text();
+            if (text == last_status_) return;
+            notifier_.status(text);
+            last_status_ = std::move(text);
+        });
+        if (!started) spdlog::warn("no STATUS= updates for systemd: {}", started.error().message);
     }
 
     void apply_reload(PreparedReload prepared) {
@@ -232,17 +219,16 @@ class Daemon {
         // Everything that can fail is prepared first: a server whose certificate or proxy
         // password cannot be loaded leaves the running configuration untouched.
         auto directory = std::make_shared<session::AccountDirectory>(*next);
-        std::vector<std::shared_ptr<const session::SessionServices>> services;
+        ListenerSet::Services services;
         for (std::size_t i = 0; i < next->servers.size(); ++i) {
-            Result<void> status;
-            auto made = make_services(next->servers[i], next, directory, status,
-                                      std::move(prepared.routes.at(i)));
+            auto made = build_services(service_parts(), next->servers[i], next, directory,
+                                       std::move(prepared.routes.at(i)));
             if (!made) {
                 spdlog::error("reload failed: {}; the running configuration stays in force",
-                              status.error().message);
+                              made.error().message);
                 return;
             }
-            services.push_back(std::move(made));
+            services.push_back(std::move(made.value()));
         }
         warn_about_restart_only_changes(*next);
         // A file, env or command local password may have been rotated: verdicts remembered for
@@ -265,7 +251,7 @@ class Daemon {
         for (const auto& proxy : next->proxies) metrics_.add_proxy(proxy.name);
         if (tokens_) tokens_->reconfigure(next->accounts, next->proxies);
         resolve_admin_token();
-        replace_listeners(std::move(services));
+        listeners_.replace(services);
         end_sessions_of_removed_accounts(*previous, *next);
         if (health_changed) {
             health_.reset();
@@ -276,82 +262,6 @@ class Daemon {
                      next->servers.size(), next->accounts.size());
     }
 
-    // Listeners are matched by server name. Same address: later sessions take the new services,
-    // open ones keep theirs. New address or removed server: the old listener stops accepting
-    // and drains (its sessions run to their end); a new one binds.
-    void replace_listeners(std::vector<std::shared_ptr<const session::SessionServices>> services) {
-        std::vector<std::unique_ptr<ServerListener>> previous = std::move(listeners_);
-        listeners_.clear();
-        auto fresh_for = [&](const std::string& name) -> const session::SessionServices* {
-            for (const auto& fresh : services)
-                if (fresh->server->name == name) return fresh.get();
-            return nullptr;
-        };
-        // First let go of every address that is given up, so that a new or moved server can
-        // bind an address another one had (closing a listening socket frees it at once).
-        std::map<std::string, std::unique_ptr<ServerListener>> kept;
-        for (auto& old : previous) {
-            const auto& was = *old->services().server;
-            const auto* fresh = fresh_for(was.name);
-            if (fresh && old->listening() && fresh->server->listen == was.listen) {
-                kept[was.name] = std::move(old);
-                continue;
-            }
-            if (fresh)
-                spdlog::info("reload: server {} moves from {} to {}", was.name,
-                             was.listen.to_string(), fresh->server->listen.to_string());
-            else
-                spdlog::info(
-                    "reload: server {} removed; it stops accepting, {} open session(s) "
-                    "run to their end",
-                    was.name, old->session_count());
-            retire_listener(std::move(old));
-        }
-        for (auto& fresh : services) {
-            const auto& server = *fresh->server;
-            if (auto it = kept.find(server.name); it != kept.end()) {
-                it->second->update_services(fresh);
-                listeners_.push_back(std::move(it->second));
-                continue;
-            }
-            spdlog::info("reload: server {} listening on {}", server.name,
-                         server.listen.to_string());
-            auto listener = std::make_unique<ServerListener>(&loop_, fresh, active_sessions_);
-            if (auto started = listener->start(); !started)
-                spdlog::error("reload: server {}: {}", server.name, started.error().message);
-            listeners_.push_back(std::move(listener));
-        }
-    }
-
-    void retire_listener(std::unique_ptr<ServerListener> listener) {
-        listener->stop_accepting();
-        if (listener->session_count() == 0) {
-            finished_listeners_.push_back(std::move(listener));  // freed on a later loop turn
-        } else {
-            draining_.push_back(std::move(listener));
-        }
-        start_drain_timer();
-    }
-
-    // Frees retired listeners once their last session ended (never inside a session callback).
-    void start_drain_timer() {
-        if (drain_timer_.get()) return;
-        drain_timer_.open([this](uv_timer_t* t) { return uv_timer_init(&loop_, t); });
-        drain_timer_.get()->data = this;
-        uv_timer_start(
-            drain_timer_.get(),
-            [](uv_timer_t* t) {
-                auto* self = static_cast<Daemon*>(t->data);
-                if (!self) return;
-                self->finished_listeners_.clear();
-                std::erase_if(self->draining_,
-                              [](const auto& listener) { return listener->session_count() == 0; });
-                if (self->draining_.empty()) self->drain_timer_.close();
-            },
-            200, 200);
-        uv_unref(reinterpret_cast<uv_handle_t*>(drain_timer_.get()));
-    }
-
     void end_sessions_of_removed_accounts(const config::Config& previous,
                                           const config::Config& next) {
         for (const auto& account : previous.accounts) {
@@ -359,8 +269,7 @@ class Daemon {
             const std::string reason =
                 "account " + account.name + " was removed from the configuration by a reload";
             spdlog::info("reload: {}; ending its sessions", reason);
-            for (auto& listener : listeners_) listener->shut_down_sessions_of(account.name, reason);
-            for (auto& listener : draining_) listener->shut_down_sessions_of(account.name, reason);
+            listeners_.shut_down_sessions_of(account.name, reason);
         }
     }
 
@@ -380,76 +289,40 @@ class Daemon {
         return !a || (a->host == b->host && a->port == b->port);
     }
 
-    std::shared_ptr<const session::SessionServices> make_services(
-        const config::ServerSettings& server, std::shared_ptr<const config::Config> config,
-        std::shared_ptr<session::AccountDirectory> directory, Result<void>& status,
-        std::optional<Result<UpstreamRoute>> prepared_route = std::nullopt) {
-        auto services = std::make_shared<session::SessionServices>();
-        services->loop = &loop_;
-        services->config = config;
-        services->server = &server;
-        services->directory = std::move(directory);
-        services->passwords = passwords_;
-        services->tokens = tokens_.get();
-        services->metrics = &metrics_;
-        services->cache = cache_ ? &cache_->writer() : nullptr;
-        services->secrets = upstream_secrets_.get();
-        backoff_.set_longest(std::chrono::seconds(config->daemon.upstream_backoff_max));
-        services->backoff = config->daemon.upstream_backoff_max > 0 ? &backoff_ : nullptr;
-        login_guard_.set_longest_delay(std::chrono::seconds(config->daemon.failed_login_block_max));
-        services->guard = &login_guard_;
-        services->on_login = [this](const std::string& account, health::LoginResult result,
-                                    const std::string& error) {
-            auto& last = last_logins_[account];
-            last.result = result;
-            last.time = unix_seconds(std::chrono::system_clock::now());
-            last.error = error;
+    // What every listener's services share (services_builder.h).
+    ServiceParts service_parts() {
+        ServiceParts parts;
+        parts.loop = &loop_;
+        parts.passwords = passwords_;
+        parts.tokens = tokens_.get();
+        parts.metrics = &metrics_;
+        parts.cache = cache_ ? &cache_->writer() : nullptr;
+        parts.secrets = upstream_secrets_.get();
+        parts.backoff = &backoff_;
+        parts.guard = &login_guard_;
+        parts.on_login = [this](const std::string& account, health::LoginResult result,
+                                const std::string& error) {
+            readiness_.record_login(account, result, error,
+                                    unix_seconds(std::chrono::system_clock::now()));
         };
-        services->on_proxy = [this](const std::string& proxy, bool ok,
-                                    std::optional<double> latency_ms, const std::string& error) {
-            auto& state = last_proxies_[proxy];
-            state.last_ok = ok;
-            state.last_time = unix_seconds(std::chrono::system_clock::now());
-            if (latency_ms) state.last_latency_ms = latency_ms;
-            state.last_error = error;
+        parts.on_proxy = [this](const std::string& proxy, bool ok, std::optional<double> latency_ms,
+                                const std::string& error) {
+            readiness_.record_proxy(proxy, ok, latency_ms, error,
+                                    unix_seconds(std::chrono::system_clock::now()));
         };
-        // At start the loop has not turned yet; a reload prepared the route on the worker pool.
-        auto route =
-            prepared_route ? std::move(*prepared_route) : prepare_upstream_route(*config, server);
-        if (!route) {
-            status = route.error();
-            return nullptr;
-        }
-        if (!server.verify)
-            spdlog::warn(
-                "[[server]] {}: verify = false: the upstream certificate and hostname "
-                "are NOT checked",
-                server.name);
-        services->upstream_tls = std::move(route->tls);
-        services->proxy = std::move(route->proxy);
-        if (server.local_tls != config::LocalTls::none) {
-            auto local = net::TlsServerContext::create(server.local_cert, server.local_key);
-            if (!local) {
-                status = make_error("[[server]] " + server.name + ": " + local.error().message);
-                return nullptr;
-            }
-            services->local_tls = std::make_shared<net::TlsServerContext>(std::move(local.value()));
-        }
-        return services;
+        return parts;
     }
 
     Result<void> start_listeners() {
         directory_ = std::make_shared<session::AccountDirectory>(*config_);
         passwords_ = std::make_shared<session::LocalPasswordChecker>(&loop_);
+        ListenerSet::Services services;
         for (const auto& server : config_->servers) {
-            Result<void> status;
-            auto services = make_services(server, config_, directory_, status);
-            if (!services) return status;
-            auto listener = std::make_unique<ServerListener>(&loop_, services, active_sessions_);
-            if (auto started = listener->start(); !started) return started;
-            listeners_.push_back(std::move(listener));
+            auto made = build_services(service_parts(), server, config_, directory_);
+            if (!made) return made.error();
+            services.push_back(std::move(made.value()));
         }
-        return {};
+        return listeners_.start(services);
     }
 
     // [daemon] admin_token for the health endpoint's POSTs. A literal or an environment variable
@@ -505,108 +378,36 @@ class Daemon {
     }
 
     health::ReadinessReport readiness() const {
-        health::ReadinessReport report;
-        for (const auto& listener : listeners_) {
-            const auto& server = *listener->services().server;
-            report.listeners.push_back({server.name,
-                                        server.protocol == config::Protocol::imap   ? "imap"
-                                        : server.protocol == config::Protocol::pop3 ? "pop3"
-                                                                                    : "smtp",
-                                        server.listen.to_string(), listener->listening(),
-                                        listener->error(), server.upstream.to_string(),
-                                        listener->session_count()});
-        }
-        for (const auto& state : backoff_.states(std::chrono::steady_clock::now()))
-            report.backoff.push_back(
-                {state.route.account, state.route.upstream, state.route.proxy, state.failures,
-                 static_cast<double>(state.remaining.count()) / 1000, state.last_error});
-        report.version = MAILBRIDGE_VERSION;
-        report.uptime_seconds = static_cast<std::int64_t>((uv_now(&loop_) - started_ms_) / 1000);
-        report.cache_enabled = cache_ != nullptr;
+        ReadinessSnapshot snapshot;
+        snapshot.config = config_.get();
+        snapshot.listeners = listeners_.states();
+        snapshot.backoff = backoff_.states(std::chrono::steady_clock::now());
+        snapshot.uptime_seconds = static_cast<std::int64_t>((uv_now(&loop_) - started_ms_) / 1000);
+        snapshot.cache_enabled = cache_ != nullptr;
         if (cache_) {
-            const auto writes = cache_->writer().stats();
-            std::map<std::string, health::CacheAccountState> by_account;
-            for (const auto& [account, rows] : cache_->rows()) {
-                by_account[account].account = account;
-                by_account[account].rows = rows;
-            }
-            for (const auto& [account, latency] : writes.accounts) {
-                auto& state = by_account[account];
-                state.account = account;
-                state.write_last_seconds = latency.last_ms / 1000;
-                state.write_average_seconds = latency.average_ms / 1000;
-            }
-            for (auto& [account, state] : by_account) report.cache.push_back(std::move(state));
+            snapshot.cache_rows = cache_->rows();
+            snapshot.cache_writes = cache_->writer().stats().accounts;
         }
-        for (const auto& proxy : config_->proxies) {
-            health::ProxyState state;
-            if (auto it = last_proxies_.find(proxy.name); it != last_proxies_.end())
-                state = it->second;
-            state.name = proxy.name;
-            state.url = proxy.url;
-            report.proxies.push_back(std::move(state));
-        }
-        auto tokens = tokens_ ? tokens_->status() : std::vector<oauth::TokenStatus>{};
-        for (const auto& account : config_->accounts) {
-            bool listed = false;
-            for (const auto& token : tokens) {
-                if (token.account != account.name) continue;
-                report.accounts.push_back(account_state(account.name, &token));
-                listed = true;
-            }
-            if (!listed) report.accounts.push_back(account_state(account.name, nullptr));
-        }
-        return report;
-    }
-
-    health::AccountState account_state(const std::string& account,
-                                       const oauth::TokenStatus* token) const {
-        health::AccountState state;
-        state.name = account;
-        if (token) {
-            state.login = token->login;
-            state.token_state = to_health(token->state);
-            if (token->valid_until) state.token_valid_until = unix_seconds(*token->valid_until);
-            state.last_error = token->last_error;
-        }
-        if (auto it = last_logins_.find(account); it != last_logins_.end()) {
-            state.last_login_result = it->second.result;
-            state.last_login_time = it->second.time;
-            if (state.last_error.empty()) state.last_error = it->second.error;
-        }
-        return state;
+        if (tokens_) snapshot.tokens = tokens_->status();
+        return readiness_.report(snapshot);
     }
 
     // SIGTERM: stop accepting, let sessions end by themselves for a grace period, then say
     // goodbye to the rest; the loop ends when the last handle is closed.
     void stop_everything() {
-        for (auto& listener : draining_) listeners_.push_back(std::move(listener));
-        draining_.clear();
-        drain_timer_.close();
-        for (auto& listener : listeners_) listener->stop_accepting();
+        listeners_.stop_accepting();
         if (cache_) cache_->close_timer();
-        if (active_sessions_ > 0) {
+        if (listeners_.active_sessions() > 0) {
             spdlog::info("waiting up to {} s for {} session(s) to end", kShutdownGraceMs / 1000,
-                         active_sessions_);
-            grace_timer_.open([this](uv_timer_t* t) { return uv_timer_init(&loop_, t); });
-            grace_timer_.get()->data = this;
+                         listeners_.active_sessions());
             grace_deadline_ = uv_now(&loop_) + kShutdownGraceMs;
             // Until the deadline the timer only checks; shut_down_sessions starts after it.
-            uv_timer_start(
-                grace_timer_.get(),
-                [](uv_timer_t* t) {
-                    auto* self = static_cast<Daemon*>(t->data);
-                    if (!self) return;
-                    if (self->active_sessions_ == 0) {
-                        self->release_all();
-                        return;
-                    }
-                    if (uv_now(&self->loop_) < self->grace_deadline_) return;
-                    for (auto& listener : self->listeners_)
-                        listener->shut_down_sessions("the bridge is shutting down");
-                    if (uv_now(&self->loop_) >= self->grace_deadline_ + 5000) self->release_all();
-                },
-                100, 100);
+            auto started = grace_timer_.repeat(kGraceCheckInterval, [this] { on_grace_timer(); });
+            if (!started) {
+                spdlog::error("no grace period ({}): sessions end now", started.error().message);
+                listeners_.shut_down_sessions("the bridge is shutting down");
+                release_all();
+            }
         } else {
             release_all();
         }
@@ -619,10 +420,19 @@ class Daemon {
         sighup_.close();
     }
 
+    void on_grace_timer() {
+        if (listeners_.active_sessions() == 0) {
+            release_all();
+            return;
+        }
+        if (uv_now(&loop_) < grace_deadline_) return;
+        listeners_.shut_down_sessions("the bridge is shutting down");
+        if (uv_now(&loop_) >= grace_deadline_ + 5000) release_all();
+    }
+
     void release_all() {
         grace_timer_.close();
         listeners_.clear();
-        finished_listeners_.clear();
         tokens_.reset();
         upstream_secrets_.reset();
         passwords_.reset();
@@ -638,9 +448,9 @@ class Daemon {
     std::unique_ptr<health::HealthServer> health_;
     std::unique_ptr<ConfigReloader> reloader_;
     net::UvHandle<uv_signal_t> sigterm_, sigint_, sighup_;
-    net::UvHandle<uv_timer_t> grace_timer_;
+    net::UvTimer grace_timer_{&loop_};
     SystemdNotifier notifier_;  // sd_notify when NOTIFY_SOCKET is set
-    net::UvHandle<uv_timer_t> status_timer_;
+    net::UvTimer status_timer_{&loop_};
     std::string last_status_;
     std::uint64_t started_ms_ = 0;      // uv_now at start, for uptime
     session::UpstreamBackoff backoff_;  // per (account, upstream), kept across reloads
@@ -654,18 +464,8 @@ class Daemon {
     std::shared_ptr<session::AccountDirectory> directory_;
     std::shared_ptr<session::LocalPasswordChecker> passwords_;
     session::LoginGuard login_guard_;
-    std::vector<std::unique_ptr<ServerListener>> listeners_;
-    std::vector<std::unique_ptr<ServerListener>> draining_;  // removed/moved, sessions still open
-    std::vector<std::unique_ptr<ServerListener>> finished_listeners_;  // freed by drain_timer_
-    net::UvHandle<uv_timer_t> drain_timer_;
-    std::size_t active_sessions_ = 0;
-    struct LastLogin {
-        health::LoginResult result;
-        std::int64_t time = 0;
-        std::string error;
-    };
-    std::map<std::string, LastLogin> last_logins_;
-    std::map<std::string, health::ProxyState> last_proxies_;
+    ReadinessReporter readiness_;  // before listeners_: their sessions report to it
+    ListenerSet listeners_{&loop_};
     bool stopping_ = false;
     int exit_status_ = kExitOk;
 };

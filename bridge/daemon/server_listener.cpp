@@ -14,7 +14,10 @@ namespace mb::daemon {
 ServerListener::ServerListener(uv_loop_t* loop,
                                std::shared_ptr<const session::SessionServices> services,
                                std::size_t& active_sessions)
-    : loop_(loop), services_(std::move(services)), active_sessions_(active_sessions) {}
+    : loop_(loop),
+      services_(std::move(services)),
+      active_sessions_(active_sessions),
+      reaper_(loop) {}
 
 ServerListener::~ServerListener() {
     active_sessions_ -= sessions_.size();
@@ -140,19 +143,13 @@ void ServerListener::session_finished(session::Session* session) {
 }
 
 void ServerListener::reap() {
-    if (!reaper_.is_open()) {
-        reaper_.open([this](uv_timer_t* t) { return uv_timer_init(loop_, t); });
-        reaper_.get()->data = this;
-    }
-    uv_timer_start(
-        reaper_.get(),
-        [](uv_timer_t* t) {
-            auto* self = static_cast<ServerListener*>(t->data);
-            if (!self) return;
-            self->finished_.clear();
-            self->closed_streams_.clear();
-        },
-        0, 0);
+    auto started = reaper_.start(std::chrono::milliseconds(0), [this] {
+        finished_.clear();
+        closed_streams_.clear();
+    });
+    if (!started)
+        spdlog::error("server {}: ended sessions stay allocated: {}", services_->server->name,
+                      started.error().message);
 }
 
 }  // namespace mb::daemon

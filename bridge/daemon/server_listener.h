@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bridge/net/tcp_listener.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/session/session_host.h"
 #include "bridge/session/session_services.h"
 #include "protocol/result.h"
@@ -59,7 +59,7 @@ class ServerListener final : public session::SessionHost {
     std::vector<std::unique_ptr<session::Session>> finished_;
     std::unordered_map<net::ByteStream*, std::unique_ptr<net::ByteStream>> refused_;
     std::vector<std::unique_ptr<net::ByteStream>> closed_streams_;
-    net::UvHandle<uv_timer_t> reaper_;
+    net::UvTimer reaper_;
 };
 
 }  // namespace mb::daemon

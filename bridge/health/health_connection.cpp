@@ -5,23 +5,22 @@
 
 namespace mb::health {
 
-HealthConnection::HealthConnection(std::chrono::milliseconds timeout, Answer answer,
-                                   Finished on_finished)
-    : timeout_(timeout), answer_(std::move(answer)), on_finished_(std::move(on_finished)) {}
+HealthConnection::HealthConnection(uv_loop_t* loop, std::chrono::milliseconds timeout,
+                                   Answer answer, Finished on_finished)
+    : timer_(loop),
+      timeout_(timeout),
+      answer_(std::move(answer)),
+      on_finished_(std::move(on_finished)) {}
 
 HealthConnection* HealthConnection::accept(uv_loop_t* loop, uv_stream_t* listener,
                                            std::chrono::milliseconds timeout, Answer answer,
                                            Finished on_finished) {
-    auto* connection = new HealthConnection(timeout, std::move(answer), std::move(on_finished));
+    auto* connection =
+        new HealthConnection(loop, timeout, std::move(answer), std::move(on_finished));
     int rc = connection->tcp_.open([&](uv_tcp_t* tcp) { return uv_tcp_init(loop, tcp); });
     if (rc == 0) {
-        ++connection->open_handles_;
-        rc = connection->timer_.open([&](uv_timer_t* timer) { return uv_timer_init(loop, timer); });
-    }
-    if (rc == 0) {
-        ++connection->open_handles_;
+        connection->open_handles_ = 2;  // the socket, and the timer: close() reports both
         connection->tcp_.get()->data = connection;
-        connection->timer_.get()->data = connection;
         rc = uv_accept(listener, reinterpret_cast<uv_stream_t*>(connection->tcp_.get()));
     }
     if (rc == 0) return connection;
@@ -36,7 +35,7 @@ HealthConnection* HealthConnection::accept(uv_loop_t* loop, uv_stream_t* listene
 }
 
 void HealthConnection::start() {
-    arm_timer();
+    if (!arm_timer()) return;
     int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(tcp_.get()), &on_alloc, &on_read);
     if (rc < 0) close();
 }
@@ -59,8 +58,11 @@ void HealthConnection::handle_closed() {
     delete this;
 }
 
-void HealthConnection::arm_timer() {
-    uv_timer_start(timer_.get(), &on_timeout, static_cast<std::uint64_t>(timeout_.count()), 0);
+// False when libuv refused the timer (it never does): the connection is closing.
+bool HealthConnection::arm_timer() {
+    if (timer_.start(timeout_, [this] { on_timeout(); })) return true;
+    close();
+    return false;
 }
 
 void HealthConnection::on_alloc(uv_handle_t* handle, std::size_t, uv_buf_t* buf) {
@@ -96,7 +98,7 @@ void HealthConnection::on_bytes(std::string_view bytes) {
 void HealthConnection::send(std::string bytes) {
     phase_ = Phase::answering;
     uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_.get()));
-    arm_timer();
+    if (!arm_timer()) return;
     output_ = std::move(bytes);
     uv_buf_t buf = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
     auto* stream = reinterpret_cast<uv_stream_t*>(tcp_.get());
@@ -124,14 +126,13 @@ void HealthConnection::on_shut_down(uv_shutdown_t* request, int status) {
         self->close();
 }
 
-void HealthConnection::on_timeout(uv_timer_t* timer) {
-    auto* self = static_cast<HealthConnection*>(timer->data);
-    if (!self || self->phase_ == Phase::closing) return;
-    if (self->phase_ == Phase::reading)
+void HealthConnection::on_timeout() {
+    if (phase_ == Phase::closing) return;
+    if (phase_ == Phase::reading)
         spdlog::debug(
             "health endpoint: closing a connection that sent no complete request in {} ms",
-            self->timeout_.count());
-    self->close();
+            timeout_.count());
+    close();
 }
 
 }  // namespace mb::health

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "protocol/http/http_request_parser.h"
 
 namespace mb::health {
@@ -44,22 +45,23 @@ class HealthConnection {
     // Discarded bytes after the answer before the connection is closed anyway.
     static constexpr std::size_t kMaxLingerBytes = 64 * 1024;
 
-    HealthConnection(std::chrono::milliseconds timeout, Answer answer, Finished on_finished);
+    HealthConnection(uv_loop_t* loop, std::chrono::milliseconds timeout, Answer answer,
+                     Finished on_finished);
     ~HealthConnection() = default;
 
-    void arm_timer();
+    bool arm_timer();
+    void on_timeout();
     void on_bytes(std::string_view bytes);
     void send(std::string bytes);
     void handle_closed();
 
     static void on_alloc(uv_handle_t* handle, std::size_t suggested, uv_buf_t* buf);
     static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-    static void on_timeout(uv_timer_t* timer);
     static void on_written(uv_write_t* request, int status);
     static void on_shut_down(uv_shutdown_t* request, int status);
 
     net::UvHandle<uv_tcp_t> tcp_;
-    net::UvHandle<uv_timer_t> timer_;
+    net::UvTimer timer_;
     std::chrono::milliseconds timeout_;
     Answer answer_;
     Finished on_finished_;

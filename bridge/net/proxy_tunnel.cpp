@@ -76,11 +76,7 @@ std::string ProxyTarget::describe() const {
 }
 
 ReplayStream::ReplayStream(std::unique_ptr<ByteStream> inner, std::string replay)
-    : inner_(std::move(inner)), replay_(std::move(replay)) {
-    uv_loop_t* loop = inner_->loop();
-    int rc = timer_.open([loop](uv_timer_t* timer) { return uv_timer_init(loop, timer); });
-    if (rc < 0) throw std::runtime_error(std::string("uv_timer_init failed: ") + uv_strerror(rc));
-    timer_.get()->data = this;
+    : inner_(std::move(inner)), replay_(std::move(replay)), timer_(inner_->loop()) {
     inner_->set_handlers({
         [this](std::string_view bytes) { emit_data(bytes); },
         [this] { emit_drained(); },
@@ -99,19 +95,14 @@ void ReplayStream::start_reading() {
         inner_->start_reading();
         return;
     }
-    if (timer_.is_open()) {
-        uv_timer_start(
-            timer_.get(),
-            [](uv_timer_t* timer) {
-                if (auto* self = static_cast<ReplayStream*>(timer->data)) self->deliver();
-            },
-            0, 0);
-    }
+    if (inner_->is_closing()) return;
+    if (auto started = timer_.start(std::chrono::milliseconds(0), [this] { deliver(); }); !started)
+        inner_->abort({CloseCause::error, started.error().message});
 }
 
 void ReplayStream::stop_reading() {
     reading_ = false;
-    if (timer_.is_open()) uv_timer_stop(timer_.get());
+    timer_.stop();
     inner_->stop_reading();
 }
 

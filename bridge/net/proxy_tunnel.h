@@ -17,7 +17,7 @@
 
 #include "bridge/net/byte_stream.h"
 #include "bridge/net/tls_context.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "protocol/http/proxy_authenticator.h"
 #include "protocol/http/response_head_parser.h"
 #include "protocol/result.h"
@@ -74,7 +74,7 @@ class ReplayStream final : public ByteStream {
 
     std::unique_ptr<ByteStream> inner_;
     std::string replay_;
-    UvHandle<uv_timer_t> timer_;
+    UvTimer timer_;
     bool reading_ = false;
 };
 

@@ -1,4 +1,4 @@
-// TcpConnector: see tcp_connector.h. One uv_timer_t bounds the whole attempt; the getaddrinfo and
+// TcpConnector: see tcp_connector.h. One timer bounds the whole attempt; the getaddrinfo and
 // connect requests carry a pointer back only while the connector still wants their answer.
 #include "bridge/net/tcp_connector.h"
 
@@ -34,14 +34,7 @@ void TcpConnector::connect(std::string host, uint16_t port, std::chrono::millise
     timeout_ = timeout;
     on_result_ = std::move(on_result);
 
-    if (!timer_.is_open()) {
-        int rc = timer_.open([this](uv_timer_t* timer) { return uv_timer_init(loop_, timer); });
-        if (rc < 0) {
-            on_result_ = nullptr;
-            throw std::runtime_error(std::string("uv_timer_init failed: ") + uv_strerror(rc));
-        }
-        timer_.get()->data = this;
-    }
+    arm_deadline(timeout_);
 
     auto* request = new uv_getaddrinfo_t{};
     request->data = this;
@@ -55,12 +48,18 @@ void TcpConnector::connect(std::string host, uint16_t port, std::chrono::millise
     if (rc < 0) {
         delete request;
         early_error_ = "cannot resolve host " + host_ + ": " + uv_strerror(rc);
-        uv_timer_start(timer_.get(), &TcpConnector::on_timer, 0, 0);
+        arm_deadline(std::chrono::milliseconds(0));
         return;
     }
     resolving_ = request;
-    uv_timer_start(timer_.get(), &TcpConnector::on_timer, static_cast<uint64_t>(timeout_.count()),
-                   0);
+}
+
+// A timer libuv refuses (it never does) fails the call itself, before anything is under way.
+void TcpConnector::arm_deadline(std::chrono::milliseconds delay) {
+    if (auto armed = timer_.start(delay, [this] { on_deadline(); }); !armed) {
+        on_result_ = nullptr;
+        throw std::runtime_error(armed.error().message);
+    }
 }
 
 void TcpConnector::cancel() {
@@ -70,7 +69,7 @@ void TcpConnector::cancel() {
         resolving_ = nullptr;
     }
     drop_attempt();
-    if (timer_.is_open()) uv_timer_stop(timer_.get());
+    timer_.stop();
     on_result_ = nullptr;
     addresses_.clear();
     tried_.clear();
@@ -146,20 +145,16 @@ void TcpConnector::on_connected(uv_connect_t* request, int status) {
     self->finish(std::move(stream));
 }
 
-void TcpConnector::on_timer(uv_timer_t* timer) {
-    auto* self = static_cast<TcpConnector*>(timer->data);
-    if (self == nullptr) return;
+void TcpConnector::on_deadline() {
     std::string message;
-    if (!self->early_error_.empty()) {
-        message = self->early_error_;
-    } else if (self->resolving_ != nullptr) {
-        message = "cannot resolve host " + self->host_ + ": timed out after " +
-                  format_seconds(self->timeout_);
+    if (!early_error_.empty()) {
+        message = early_error_;
+    } else if (resolving_ != nullptr) {
+        message = "cannot resolve host " + host_ + ": timed out after " + format_seconds(timeout_);
     } else {
-        message =
-            "connect to " + self->target() + " timed out after " + format_seconds(self->timeout_);
+        message = "connect to " + target() + " timed out after " + format_seconds(timeout_);
     }
-    self->finish(make_error(message));
+    finish(make_error(message));
 }
 
 void TcpConnector::finish(Result<std::unique_ptr<TcpStream>> result) {

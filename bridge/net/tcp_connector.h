@@ -16,6 +16,7 @@
 
 #include "bridge/net/tcp_stream.h"
 #include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "protocol/result.h"
 
 namespace mb::net {
@@ -24,7 +25,7 @@ class TcpConnector {
   public:
     using Handler = std::function<void(Result<std::unique_ptr<TcpStream>>)>;
 
-    explicit TcpConnector(uv_loop_t* loop) : loop_(loop) {}
+    explicit TcpConnector(uv_loop_t* loop) : loop_(loop), timer_(loop) {}
     TcpConnector(const TcpConnector&) = delete;
     TcpConnector& operator=(const TcpConnector&) = delete;
     ~TcpConnector() { cancel(); }
@@ -41,8 +42,9 @@ class TcpConnector {
   private:
     static void on_resolved(uv_getaddrinfo_t* request, int status, addrinfo* result);
     static void on_connected(uv_connect_t* request, int status);
-    static void on_timer(uv_timer_t* timer);
 
+    void arm_deadline(std::chrono::milliseconds delay);
+    void on_deadline();
     void try_next_address();
     void drop_attempt();
     void finish(Result<std::unique_ptr<TcpStream>> result);
@@ -50,7 +52,7 @@ class TcpConnector {
     std::string connect_failure() const;
 
     uv_loop_t* loop_;
-    UvHandle<uv_timer_t> timer_;
+    UvTimer timer_;
     UvHandle<uv_tcp_t> attempt_;
     uv_getaddrinfo_t* resolving_ = nullptr;  // freed by on_resolved, which may run after us
     Handler on_result_;

@@ -2,8 +2,8 @@
 // the TLS engine produces (handshake, alerts, close_notify) always reach the transport.
 #include "bridge/net/tls_stream.h"
 
+#include <chrono>
 #include <memory>
-#include <stdexcept>
 
 namespace mb::net {
 
@@ -27,11 +27,9 @@ std::span<char> shared_plaintext_buffer() {
 }  // namespace
 
 TlsStream::TlsStream(std::unique_ptr<ByteStream> transport, std::unique_ptr<TlsChannel> channel)
-    : transport_(std::move(transport)), channel_(std::move(channel)) {
-    uv_loop_t* loop = transport_->loop();
-    int rc = delivery_timer_.open([loop](uv_timer_t* timer) { return uv_timer_init(loop, timer); });
-    if (rc < 0) throw std::runtime_error(std::string("uv_timer_init failed: ") + uv_strerror(rc));
-    delivery_timer_.get()->data = this;
+    : transport_(std::move(transport)),
+      channel_(std::move(channel)),
+      delivery_timer_(transport_->loop()) {
     transport_->set_handlers({
         [this](std::string_view bytes) { on_transport_data(bytes); },
         [this] { on_transport_drained(); },
@@ -79,12 +77,9 @@ void TlsStream::schedule_release() {
 
 void TlsStream::arm_timer(std::uint64_t ms) {
     timer_armed_ = true;
-    uv_timer_start(
-        delivery_timer_.get(),
-        [](uv_timer_t* timer) {
-            if (auto* self = static_cast<TlsStream*>(timer->data)) self->on_timer();
-        },
-        ms, 0);
+    if (auto started = delivery_timer_.start(std::chrono::milliseconds(ms), [this] { on_timer(); });
+        !started)
+        abort({CloseCause::error, started.error().message});
 }
 
 void TlsStream::on_timer() {

@@ -11,7 +11,7 @@
 
 #include "bridge/net/byte_stream.h"
 #include "bridge/net/tls_channel.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 
 namespace mb::net {
 
@@ -65,7 +65,7 @@ class TlsStream final : public ByteStream {
 
     std::unique_ptr<ByteStream> transport_;
     std::unique_ptr<TlsChannel> channel_;
-    UvHandle<uv_timer_t> delivery_timer_;
+    UvTimer delivery_timer_;
     std::function<void()> on_handshake_;
     State state_ = State::open;
     bool reading_wanted_ = false;

@@ -34,7 +34,7 @@ DialFailure dial_failure_of(TunnelFailure kind) {
 
 }  // namespace
 
-UpstreamDialer::UpstreamDialer(uv_loop_t* loop) : loop_(loop), connector_(loop) {}
+UpstreamDialer::UpstreamDialer(uv_loop_t* loop) : connector_(loop), deadline_(loop) {}
 
 UpstreamDialer::~UpstreamDialer() {
     cancel();
@@ -48,34 +48,27 @@ void UpstreamDialer::cancel() {
     tunnel_.reset();
 }
 
-void UpstreamDialer::arm_deadline(std::chrono::milliseconds timeout) {
+// False when libuv refused the timer (it never does): the dial then finished with that error.
+bool UpstreamDialer::arm_deadline(std::chrono::milliseconds timeout) {
     deadline_at_ = std::chrono::steady_clock::now() + timeout;
-    if (!deadline_.is_open()) {
-        deadline_.open([this](uv_timer_t* t) { return uv_timer_init(loop_, t); });
-        deadline_.get()->data = this;
-    }
-    uv_timer_start(
-        deadline_.get(),
-        [](uv_timer_t* t) {
-            auto* self = static_cast<UpstreamDialer*>(t->data);
-            if (!self) return;
-            self->connector_.cancel();
-            self->pending_.reset();
-            self->tunnel_.reset();
-            auto seconds = std::chrono::duration_cast<std::chrono::duration<double>>(
-                               self->deadline_at_ - self->started_)
-                               .count();
-            char text[32];
-            std::snprintf(text, sizeof text, "%g", seconds);
-            std::string via;
-            if (!self->timings_.proxy.empty()) via = " through " + self->target_.proxy->describe();
-            self->finish(nullptr,
-                         DialError{DialFailure::timeout,
-                                   "connection to " + self->target_.host + ":" +
-                                       std::to_string(self->target_.port) + via +
-                                       " timed out after " + text + " s (connect_timeout)"});
-        },
-        static_cast<uint64_t>(timeout.count()), 0);
+    auto armed = deadline_.start(timeout, [this] { on_deadline(); });
+    if (!armed) finish(nullptr, DialError{DialFailure::connect, armed.error().message});
+    return armed.ok();
+}
+
+void UpstreamDialer::on_deadline() {
+    connector_.cancel();
+    pending_.reset();
+    tunnel_.reset();
+    auto seconds =
+        std::chrono::duration_cast<std::chrono::duration<double>>(deadline_at_ - started_).count();
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", seconds);
+    std::string via;
+    if (!timings_.proxy.empty()) via = " through " + target_.proxy->describe();
+    finish(nullptr, DialError{DialFailure::timeout,
+                              "connection to " + target_.host + ":" + std::to_string(target_.port) +
+                                  via + " timed out after " + text + " s (connect_timeout)"});
 }
 
 void UpstreamDialer::dial(const DialTarget& target, std::chrono::milliseconds timeout, Done done) {
@@ -84,7 +77,7 @@ void UpstreamDialer::dial(const DialTarget& target, std::chrono::milliseconds ti
     done_ = std::move(done);
     timings_ = {};
     started_ = std::chrono::steady_clock::now();
-    arm_deadline(timeout);
+    if (!arm_deadline(timeout)) return;
     if (target_.proxy && !protocol::http::bypasses_proxy(target_.host, target_.proxy->no_proxy)) {
         timings_.proxy = target_.proxy->name;
         proxy_tls_ = target_.proxy->tls;
@@ -178,7 +171,7 @@ void UpstreamDialer::start_tls(std::unique_ptr<ByteStream> plain, const DialTarg
     // The caller passes what is left of its connect_timeout budget (the dial's deadline timer
     // stopped when the dial finished, so it is armed again here).
     started_ = std::chrono::steady_clock::now();
-    arm_deadline(timeout);
+    if (!arm_deadline(timeout)) return;
     handshake(std::move(plain));
 }
 
@@ -229,7 +222,7 @@ void UpstreamDialer::secure(std::unique_ptr<ByteStream> plain, const TlsClientCo
 }
 
 void UpstreamDialer::finish(std::unique_ptr<ByteStream> stream, std::optional<DialError> error) {
-    if (deadline_.is_open()) uv_timer_stop(deadline_.get());
+    deadline_.stop();
     auto done = std::move(done_);
     done_ = nullptr;
     if (done) done(std::move(stream), std::move(error));

@@ -18,7 +18,7 @@
 #include "bridge/net/tcp_connector.h"
 #include "bridge/net/tls_channel.h"
 #include "bridge/net/tls_context.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "protocol/result.h"
 
 namespace mb::net {
@@ -78,7 +78,8 @@ class UpstreamDialer {
   private:
     using Ready = std::function<void(std::unique_ptr<ByteStream>)>;
 
-    void arm_deadline(std::chrono::milliseconds timeout);
+    bool arm_deadline(std::chrono::milliseconds timeout);
+    void on_deadline();
     void connected(std::unique_ptr<ByteStream> stream);
     void handshake(std::unique_ptr<ByteStream> plain);
     void connect_proxy(Ready ready);
@@ -88,9 +89,8 @@ class UpstreamDialer {
                 const std::string& host, DialFailure failure, std::string peer, Ready ready);
     void finish(std::unique_ptr<ByteStream> stream, std::optional<DialError> error);
 
-    uv_loop_t* loop_;
     TcpConnector connector_;
-    UvHandle<uv_timer_t> deadline_;
+    UvTimer deadline_;
     std::unique_ptr<ByteStream> pending_;  // a TLS stream in its handshake
     std::unique_ptr<ProxyTunnel> tunnel_;  // the CONNECT exchange; kept until the next dial
     std::shared_ptr<const TlsClientContext> proxy_tls_;  // for an https proxy

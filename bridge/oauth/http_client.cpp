@@ -11,7 +11,10 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <spdlog/spdlog.h>
+
 #include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/version.h"
 
 namespace mb::oauth {
@@ -67,17 +70,14 @@ struct HttpCall::Engine : std::enable_shared_from_this<HttpCall::Engine> {
         }
     };
 
-    explicit Engine(uv_loop_t* event_loop) : loop(event_loop) {
+    explicit Engine(uv_loop_t* event_loop)
+        : loop(event_loop), timer(event_loop), failure_timer(event_loop) {
         init_curl_once();
         multi = curl_multi_init();
         curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Engine::on_curl_socket);
         curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
         curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &Engine::on_curl_timer);
         curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
-        timer.open([&](uv_timer_t* t) { return uv_timer_init(loop, t); });
-        timer.get()->data = this;
-        failure_timer.open([&](uv_timer_t* t) { return uv_timer_init(loop, t); });
-        failure_timer.get()->data = this;
     }
 
     // Removes every transfer without calling back and releases curl and the handles.
@@ -108,7 +108,11 @@ struct HttpCall::Engine : std::enable_shared_from_this<HttpCall::Engine> {
                 t.easy = nullptr;
             }
             failed_setup.push_back(id);
-            uv_timer_start(failure_timer.get(), &Engine::on_failure_timer, 0, 0);
+            auto started = failure_timer.start(std::chrono::milliseconds(0),
+                                               [this] { report_failed_setups(); });
+            if (!started)
+                spdlog::error("HTTP request {} can neither start nor fail: {}", id,
+                              started.error().message);
         }
         return id;
     }
@@ -334,33 +338,28 @@ struct HttpCall::Engine : std::enable_shared_from_this<HttpCall::Engine> {
         self->socket_action(fd, flags);
     }
 
+    // A timer curl cannot have makes it fail the transfers under way (return -1).
     static int on_curl_timer(CURLM*, long timeout_ms, void* user) {
         auto* self = static_cast<Engine*>(user);
-        if (timeout_ms < 0)
-            uv_timer_stop(self->timer.get());
-        else
-            uv_timer_start(self->timer.get(), &Engine::on_timer,
-                           static_cast<std::uint64_t>(timeout_ms), 0);
-        return 0;
+        if (timeout_ms < 0) {
+            self->timer.stop();
+            return 0;
+        }
+        auto started = self->timer.start(std::chrono::milliseconds(timeout_ms),
+                                         [self] { self->socket_action(CURL_SOCKET_TIMEOUT, 0); });
+        return started ? 0 : -1;
     }
 
-    static void on_timer(uv_timer_t* handle) {
-        auto* self = static_cast<Engine*>(handle->data);
-        if (self) self->socket_action(CURL_SOCKET_TIMEOUT, 0);
-    }
-
-    static void on_failure_timer(uv_timer_t* handle) {
-        auto* self = static_cast<Engine*>(handle->data);
-        if (!self) return;
-        auto keep = self->shared_from_this();
-        auto ids = std::move(self->failed_setup);
-        self->failed_setup.clear();
+    void report_failed_setups() {
+        auto keep = shared_from_this();
+        auto ids = std::move(failed_setup);
+        failed_setup.clear();
         for (std::uint64_t id : ids) {
-            if (self->closed) return;
-            auto it = self->transfers.find(id);
-            if (it == self->transfers.end()) continue;
+            if (closed) return;
+            auto it = transfers.find(id);
+            if (it == transfers.end()) continue;
             auto transfer = std::move(it->second);
-            self->transfers.erase(it);
+            transfers.erase(it);
             HttpResult result;
             result.failure = HttpFailure::other;
             result.detail = "could not set up the HTTP request (out of memory or bad URL)";
@@ -370,8 +369,8 @@ struct HttpCall::Engine : std::enable_shared_from_this<HttpCall::Engine> {
 
     uv_loop_t* loop;
     CURLM* multi = nullptr;
-    net::UvHandle<uv_timer_t> timer;
-    net::UvHandle<uv_timer_t> failure_timer;
+    net::UvTimer timer;
+    net::UvTimer failure_timer;
     std::unordered_map<curl_socket_t, net::UvHandle<uv_poll_t>> polls;
     std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> transfers;
     std::vector<std::uint64_t> failed_setup;

@@ -16,6 +16,10 @@
 // waiter: destroying it (session closed) guarantees the callback never runs. Callbacks run on the
 // loop, never inside get_token(); they may call back into the manager.
 // Client authentication is client_secret_post (client_id and client_secret in the form body).
+//
+// Where the jobs live: token_manager.cpp (keys, cache, schedule, reload), token_fetch.cpp (the
+// fetch pipeline), token_waiters (answers to sessions), token_persistence (the token store),
+// token_retry (retry or give up), token_entry.h (the state of one key).
 #pragma once
 
 #include <uv.h>
@@ -32,12 +36,12 @@
 #include <vector>
 
 #include "bridge/config/config_model.h"
-#include "bridge/net/uv_handle.h"
 #include "bridge/oauth/access_token.h"
 #include "bridge/oauth/http_client.h"
 #include "bridge/oauth/secret_cache.h"
-#include "bridge/oauth/token_store_worker.h"
+#include "bridge/oauth/token_persistence.h"
 #include "bridge/oauth/token_timing.h"
+#include "bridge/oauth/token_waiters.h"
 #include "protocol/result.h"
 #include "store/token_store.h"
 
@@ -60,11 +64,9 @@ struct TokenManagerOptions {
     static TokenManagerOptions from_config(const config::Config& config);
 };
 
-class TokenWait;
-
 class TokenManager {
   public:
-    using Callback = std::function<void(const Result<AccessToken>&)>;
+    using Callback = TokenCallback;
     using RefreshObserver = std::function<void(std::string_view account, RefreshResult result)>;
 
     TokenManager(uv_loop_t* loop, TokenManagerOptions options);
@@ -97,16 +99,13 @@ class TokenManager {
     // Called after every completed fetch (success or final failure), for metrics.
     void set_refresh_observer(RefreshObserver observer);
 
-    // Internals shared with token_manager.cpp.
-    struct Waiter;
+    // The state of one key (token_entry.h).
     struct Entry;
 
   private:
     using Key = std::pair<std::string, std::string>;  // account, login ("" = account-wide)
 
     Entry& entry_for(const config::AccountSettings& account, std::string_view login);
-    void defer(std::shared_ptr<Waiter> waiter, Result<AccessToken> result);
-    void deliver_deferred();
     void on_store_loaded(Result<std::vector<store::StoredToken>> rows);
     void acquire(Entry& entry);
     void read_stored(Entry& entry);
@@ -134,37 +133,14 @@ class TokenManager {
     TokenManagerOptions options_;
     HttpClient http_;
     SecretCache secrets_;
-    std::unique_ptr<TokenStoreWorker> store_;  // null without a state_dir
+    TokenWaiters waiters_;
+    std::unique_ptr<TokenPersistence> store_;  // null without a state_dir
     bool loaded_ = true;                       // false until the stored tokens are read
     std::map<Key, std::unique_ptr<Entry>> entries_;
     std::vector<std::unique_ptr<Entry>> retired_;  // see reconfigure()
     std::vector<std::unique_ptr<std::vector<config::AccountSettings>>> retired_accounts_;
     std::map<std::string, std::string, std::less<>> discovered_;  // account → token endpoint
-    std::vector<std::pair<std::shared_ptr<Waiter>, Result<AccessToken>>> deferred_;
-    net::UvHandle<uv_timer_t> deferred_timer_;  // delivers deferred_ from the loop
     RefreshObserver observer_;
-    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-};
-
-// A waiting get_token call. Destroying or cancelling it removes the waiter: the callback will
-// not run. Movable, not copyable.
-class TokenWait {
-  public:
-    TokenWait() = default;
-    TokenWait(TokenWait&&) noexcept = default;
-    TokenWait& operator=(TokenWait&& other) noexcept;
-    TokenWait(const TokenWait&) = delete;
-    TokenWait& operator=(const TokenWait&) = delete;
-    ~TokenWait();
-
-    void cancel();
-    // True until the callback ran or the wait was cancelled.
-    bool pending() const;
-
-  private:
-    friend class TokenManager;
-    explicit TokenWait(std::weak_ptr<TokenManager::Waiter> waiter) : waiter_(std::move(waiter)) {}
-    std::weak_ptr<TokenManager::Waiter> waiter_;
 };
 
 }  // namespace mb::oauth

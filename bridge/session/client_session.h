@@ -1,7 +1,8 @@
 // ClientSession: what every local client session shares, whatever its protocol: greet, read
-// before login under an idle timer, upgrade the local connection to TLS (STARTTLS/STLS), run the
-// UpstreamLogin, hand both connections to a Relay, say a protocol-correct goodbye, and tell the
-// host when it is done. IMAP, POP3 and SMTP sessions derive from it and only speak their protocol.
+// before login under an idle timer (and stop reading while the client leaves its replies unread),
+// upgrade the local connection to TLS (STARTTLS/STLS), run the UpstreamLogin, hand both
+// connections to a Relay, say a protocol-correct goodbye, and tell the host when it is done.
+// IMAP, POP3 and SMTP sessions derive from it and only speak their protocol.
 #pragma once
 
 #include <functional>
@@ -10,11 +11,12 @@
 #include <string_view>
 
 #include "bridge/net/byte_stream.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/session/relay.h"
 #include "bridge/session/session_host.h"
 #include "bridge/session/session_services.h"
 #include "bridge/session/upstream_login.h"
+#include "protocol/prelogin_dialogue.h"
 
 namespace mb::session {
 
@@ -39,33 +41,53 @@ class ClientSession : public Session {
         std::function<std::string()> on_client_closed;
     };
 
-    // The protocol's first words, and its goodbye ("* BYE …", "-ERR …", "421 …") for `reason`.
-    virtual std::string greeting() = 0;
+    // The protocol's goodbye ("* BYE …", "-ERR …", "421 …") for `reason`.
     virtual std::string goodbye(std::string_view reason) = 0;
-    // Bytes from the client before login (the relay takes over after).
-    virtual void on_client_data(std::string_view bytes) = 0;
+    // The goodbye when the session was idle too long (`what`: before login, or relaying).
+    virtual std::string idle_goodbye(std::string_view what) { return goodbye(what); }
+    // The protocol's sans-I/O pre-login dialogue (protocol/*/prelogin_dialogue): it greets, gets
+    // the client's bytes until the login, and decides; this class carries out its actions.
+    virtual protocol::PreLoginDialogue& prelogin_dialogue() = 0;
+    // The dialogue's login succeeded: `answer` is its reply for the client, `pipelined` what the
+    // client sent after its login. Sets up and starts the relay (start_relay()).
+    virtual void on_logged_in(LoginSuccess success, std::string answer, std::string pipelined) {
+        start_relay(std::move(success), std::move(answer), pipelined, {});
+    }
+    // Carries out the pre-login dialogue's actions, in order, while the session may act.
+    void run_actions();
+    // After the greeting; `upstream_dialing`: the upstream is being prepared already (no early
+    // dial for a client with recent failures, or over the early-dial limits).
+    virtual void on_started(bool upstream_dialing) { (void)upstream_dialing; }
 
     void reply(std::string bytes);
-    void pause_reading();
-    void resume_reading();
     bool can_start_tls() const;
+    // The listener offers STARTTLS/STLS (local TLS configured in starttls mode).
+    static bool listener_offers_starttls(const SessionServices& services);
     // Replies `ok_reply`, then makes the client connection TLS; `on_ready` runs after the
-    // handshake.
-    void start_local_tls(std::string ok_reply, std::function<void()> on_ready);
+    // handshake. When TLS cannot start, nothing is replied and `on_unavailable` gets the reason
+    // (without it the client gets the goodbye and the connection closes).
+    void start_local_tls(std::string ok_reply, std::function<void()> on_ready,
+                         std::function<void(std::string_view)> on_unavailable = {});
     bool local_tls_active() const { return local_tls_active_; }
     void run_login(std::string user, Secret password, UpstreamLogin::Done done);
-    // After a successful login: sends `to_client` and `to_upstream` (the client's pipelined bytes),
-    // then relays everything else through `setup`'s filters.
+    // After a successful login: sends `to_client` (unless empty) and `to_upstream` (the client's
+    // pipelined bytes), then relays everything else through `setup`'s filters.
     void start_relay(LoginSuccess success, std::string to_client, std::string_view to_upstream,
                      RelaySetup setup);
     void close_client(std::string goodbye);
     bool closing() const { return closing_; }
     const SessionServices& services() const { return *services_; }
     std::string peer() const { return peer_; }
+    // The client connection (TLS once started), until the relay takes it.
+    net::ByteStream& client_stream() { return *client_; }
 
   private:
     void arm_preauth_timer();
     void finish();
+    void install_client_handlers(net::ByteStream& stream);
+    void update_reading();
+    void on_client_data(std::string_view bytes);
+    void on_dialogue_login(std::optional<LoginSuccess> success, const LoginFailure& failure);
 
     std::shared_ptr<const SessionServices> services_;
     std::unique_ptr<net::ByteStream> client_;
@@ -74,8 +96,12 @@ class ClientSession : public Session {
     std::string account_;  // set when the relay starts
     UpstreamLogin login_;
     std::unique_ptr<Relay> relay_;
-    net::UvHandle<uv_timer_t> preauth_timer_;
-    bool reading_paused_ = false;
+    net::UvTimer preauth_timer_;
+    bool reading_paused_ = false;  // by the dialogue (a login under way, an EHLO waiting)
+    bool backlog_paused_ = false;  // the client does not read its replies
+    bool reading_ = false;
+    bool running_actions_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool local_tls_active_ = false;
     bool closing_ = false;
     bool finished_ = false;

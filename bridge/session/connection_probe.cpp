@@ -66,7 +66,10 @@ struct ConnectionProbe::Lookup {
 
 ConnectionProbe::ConnectionProbe(std::shared_ptr<const SessionServices> services,
                                  const config::AccountSettings& account, std::string login)
-    : services_(std::move(services)), account_(account), login_(std::move(login)) {
+    : services_(std::move(services)),
+      account_(account),
+      login_(std::move(login)),
+      logout_timer_(services_->loop) {
     report_.server = services_->server->name;
 }
 
@@ -320,18 +323,17 @@ void ConnectionProbe::log_out() {
                                        "the server closed the connection");
                                    finish();
                                }});
-    logout_timer_.open([this](uv_timer_t* t) { return uv_timer_init(services_->loop, t); });
-    logout_timer_.get()->data = this;
-    uv_timer_start(
-        logout_timer_.get(),
-        [](uv_timer_t* t) {
-            auto* self = static_cast<ConnectionProbe*>(t->data);
-            if (!self || !self->done_) return;
-            self->add("logout", false, Clock::now() - self->step_started_,
-                      "no answer to the logout within connect_timeout");
-            self->finish();
-        },
-        static_cast<std::uint64_t>(services_->connect_timeout().count()), 0);
+    auto armed = logout_timer_.start(services_->connect_timeout(), [this] {
+        if (!done_) return;
+        add("logout", false, Clock::now() - step_started_,
+            "no answer to the logout within connect_timeout");
+        finish();
+    });
+    if (!armed) {
+        add("logout", false, Clock::now() - step_started_, armed.error().message);
+        finish();
+        return;
+    }
     stream_->write(services_->server->protocol == config::Protocol::imap ? "mbt LOGOUT\r\n"
                                                                          : "QUIT\r\n");
     stream_->start_reading();

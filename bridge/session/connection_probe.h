@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bridge/net/uv_timer.h"
 #include "bridge/oauth/token_manager.h"
 #include "bridge/session/session_services.h"
 #include "bridge/session/upstream_conversation.h"
@@ -80,7 +81,7 @@ class ConnectionProbe {
     std::optional<oauth::AccessToken> token_;
     std::optional<Secret> password_;  // auth = "password" accounts
     oauth::TokenWait token_wait_;
-    net::UvHandle<uv_timer_t> logout_timer_;
+    net::UvTimer logout_timer_;
     std::string logout_answer_;
     Clock::time_point step_started_;
 };

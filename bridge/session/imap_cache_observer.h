@@ -6,19 +6,21 @@
 // guesses. A one-line FETCH response identical to the last one for its message, while nothing
 // was queued to the cache since (the writer's generation), is passed over unparsed: clients poll
 // the same FLAGS over and over, and the cache already holds them.
+// Its parts: ImapCommandTracker (client commands awaiting a reply), ImapSequenceMap (sequence
+// number → UID), ImapLineMemo (the one-line responses to pass over); the observer itself keeps
+// the selection and turns responses into updates.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "bridge/session/relay.h"
+#include "bridge/session/imap_command_tracker.h"
+#include "bridge/session/imap_line_memo.h"
+#include "bridge/session/imap_sequence_map.h"
 #include "protocol/imap/fetch_response.h"
 #include "protocol/imap/stream_framer.h"
 #include "store/cache_update.h"
@@ -45,34 +47,23 @@ class ImapCacheObserver {
     ImapCacheObserver(store::Owner owner, Submit submit)
         : ImapCacheObserver(std::move(owner), std::move(submit), Options{}) {}
 
-    // Bytes the client sent upstream, in order.
-    void client_bytes(std::string_view bytes);
-    // The upstream stream as the relay's ImapResponseFilter frames it
-    // (ImapResponseFilter::observe), in order: the bytes are framed once for both.
+    // The client stream as the relay's ImapCommandFilter frames it (ImapCommandFilter::observe),
+    // and the upstream stream as its ImapResponseFilter frames it (ImapResponseFilter::observe),
+    // in order: each direction is framed once for every observer.
+    void client_event(const protocol::imap::StreamEvent& event);
     void upstream_event(const protocol::imap::StreamEvent& event);
-
-    // A relay filter that passes the client's bytes on unchanged and observes them.
-    static Relay::Filter client_filter(std::shared_ptr<ImapCacheObserver> observer);
 
     // For tests and logs.
     const std::optional<std::string>& selected_mailbox() const { return selected_name_; }
     std::optional<std::uint32_t> uid_at(std::uint32_t sequence) const;
-    std::size_t known_sequence_count() const { return uids_.size(); }
+    std::size_t known_sequence_count() const { return map_.size(); }
     bool stopped() const { return stopped_; }
     // One-line FETCH responses passed over because the cache already held them.
     std::uint64_t lines_passed_over() const { return passed_over_; }
 
   private:
-    enum class Kind { Select, Examine, Rename, Delete, Close, Unselect, Store, Other };
-    // A client command awaiting its tagged reply.
-    struct Command {
-        std::string tag;
-        Kind kind = Kind::Other;
-        bool complete = false;               // every byte of it was seen
-        bool started = false;                // Select/Examine: its responses are arriving
-        std::optional<std::string> mailbox;  // nullopt when the name could not be read
-        std::string new_name;
-    };
+    using Command = ImapCommandTracker::Command;
+    using Kind = ImapCommandTracker::Kind;
     // The mailbox untagged responses now belong to (being selected, or selected).
     struct Selection {
         std::string mailbox;
@@ -82,11 +73,9 @@ class ImapCacheObserver {
         std::optional<std::uint64_t> highestmodseq;
         bool state_sent = false;
         bool stale_sent = false;
-        bool map_valid = true;       // the sequence↔UID map can be trusted
         bool maybe_deleted = false;  // a CLOSE could expunge messages without telling
     };
 
-    void on_client_event(const protocol::imap::StreamEvent& event);
     void on_unit(protocol::imap::ResponseUnit unit);
     void on_status(const protocol::imap::StatusResponse& status);
     void on_tagged(const protocol::imap::StatusResponse& status);
@@ -100,32 +89,21 @@ class ImapCacheObserver {
     void invalidate_map();
     std::optional<std::uint64_t> line_fingerprint(std::uint32_t sequence,
                                                   std::uint64_t line_hash) const;
-    void remember_line(std::uint32_t sequence);
-    void forget_lines();
+    void clear_selection();
     void stop(std::string_view reason);
     void submit(store::CacheUpdate update);
 
     store::Owner owner_;
     Submit submit_;
-    Options options_;
-    protocol::imap::StreamFramer client_framer_;
+    Generation generation_;
+    ImapCommandTracker commands_;
     protocol::imap::ResponseUnitParser parser_;
-    std::string command_;      // a mailbox command being collected
-    bool collecting_ = false;  // the client unit in progress is a mailbox command
-    std::deque<Command> outstanding_;
     std::optional<Selection> selection_;  // responses now belong to this mailbox
     std::optional<std::string> selected_name_;
-    std::vector<std::uint32_t> uids_;  // index = sequence - 1; 0 = unknown
-    // Per sequence number (index = sequence - 1): the fingerprint of the last one-line FETCH
-    // response handed to the cache for it (line, UID, UIDVALIDITY, generation after), 0 = none.
+    ImapSequenceMap map_;  // of the selection; cleared whenever it changes
     // Forgotten whenever sequence numbers move or the selection changes.
-    Generation generation_;
-    std::vector<std::uint64_t> lines_;
-    struct PendingLine {
-        std::uint32_t sequence = 0;
-        std::uint64_t hash = 0;
-    };
-    std::optional<PendingLine> pending_line_;  // the one-line response being parsed
+    ImapLineMemo lines_;
+    std::optional<ImapLineMemo::FetchLine> pending_line_;  // the one-line response being parsed
     std::uint64_t passed_over_ = 0;
     bool stopped_ = false;
 };

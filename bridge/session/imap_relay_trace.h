@@ -20,11 +20,12 @@ class ImapRelayTrace {
     explicit ImapRelayTrace(RelayTraceLog log);
 
     void client_bytes(std::string_view bytes);
+    // One event of the client stream framed elsewhere (the relay's ImapCommandFilter), instead
+    // of client_bytes.
+    void client_event(const protocol::imap::StreamEvent& event);
     void upstream_event(const protocol::imap::StreamEvent& event);
 
   private:
-    void client_event(const protocol::imap::StreamEvent& event);
-
     RelayTraceLog log_;
     protocol::imap::StreamFramer client_framer_;
     bool client_stopped_ = false;

@@ -1,12 +1,13 @@
-// ImapSession: one local IMAP client. Before login the bridge speaks for itself (greeting,
-// CAPABILITY, NOOP, LOGOUT, ID, STARTTLS, LOGIN, AUTHENTICATE PLAIN); after login the relay
-// carries the session, with CAPABILITY lists rewritten. Lifecycle: see ClientSession.
+// ImapSession: one local IMAP client. Before login an ImapPreLoginDialogue speaks for the bridge
+// (greeting, CAPABILITY, NOOP, LOGOUT, ID, STARTTLS, LOGIN, AUTHENTICATE PLAIN); after login the
+// relay carries the session, with CAPABILITY lists rewritten and the cache fed. Lifecycle: see
+// ClientSession.
 #pragma once
 
 #include <string>
 
 #include "bridge/session/client_session.h"
-#include "protocol/imap/stream_framer.h"
+#include "protocol/imap/prelogin_dialogue.h"
 
 namespace mb::session {
 
@@ -16,24 +17,13 @@ class ImapSession final : public ClientSession {
                 std::unique_ptr<net::ByteStream> client, SessionHost& host);
 
   private:
-    enum class State { not_authenticated, sasl_response, busy, relaying };
-
-    std::string greeting() override;
     std::string goodbye(std::string_view reason) override;
-    void on_client_data(std::string_view bytes) override;
+    protocol::PreLoginDialogue& prelogin_dialogue() override { return dialogue_; }
+    // The relay: responses filtered (CAPABILITY rewritten), the cache observer and the command
+    // boundary fed from the client's commands (those pipelined after the login first).
+    void on_logged_in(LoginSuccess success, std::string line, std::string pipelined) override;
 
-    void process_input();
-    void dispatch(std::string_view command);
-    void on_sasl_response(std::string_view line);
-    void begin_login(std::string tag, std::string user, Secret password);
-    void on_login(std::optional<LoginSuccess> success, const LoginFailure& failure);
-
-    State state_ = State::not_authenticated;
-    protocol::imap::StreamFramer framer_;
-    std::string input_;    // received, not yet processed (before login only)
-    std::string command_;  // the command being collected (segments and literal bodies)
-    std::string sasl_tag_;
-    std::string login_tag_;
+    protocol::imap::ImapPreLoginDialogue dialogue_;
     bool upstream_said_bye_ = false;
 };
 

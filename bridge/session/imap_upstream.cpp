@@ -1,17 +1,13 @@
 // The IMAP protocol steps of ImapUpstream on top of UpstreamConversation.
 #include "bridge/session/imap_upstream.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
 #include "protocol/imap/response_parser.h"
 #include "protocol/imap/string_quoting.h"
-#include "protocol/sasl/login.h"
 
 namespace mb::session {
 namespace imap = protocol::imap;
-namespace sasl = protocol::sasl;
 
 namespace {
 
@@ -24,7 +20,7 @@ std::string trimmed(std::string_view text) {
 }  // namespace
 
 ImapUpstream::ImapUpstream(uv_loop_t* loop, Settings settings, config::SaslMechanism sasl)
-    : UpstreamConversation(loop, std::move(settings)), sasl_(sasl) {}
+    : UpstreamConversation(loop, std::move(settings), sasl) {}
 
 void ImapUpstream::prepare(PreparedHandler done) {
     expect_prepared(std::move(done));
@@ -116,14 +112,7 @@ void ImapUpstream::capabilities_known() {
         become_ready();
         return;
     }
-    std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
-    if (!imap::has_capability(caps, "STARTTLS")) {
-        fail(UpstreamFailure::starttls_missing,
-             "upstream " + where() +
-                 " does not offer STARTTLS; refusing to send credentials in clear (use "
-                 "upstream_tls = \"implicit\" with its TLS port)");
-        return;
-    }
+    if (!require_starttls(has_capability("STARTTLS"), "STARTTLS")) return;
     pending_tag_ = next_tag();
     state_ = State::starttls;
     send(pending_tag_ + " STARTTLS\r\n");
@@ -148,92 +137,56 @@ void ImapUpstream::become_ready() {
     report_ready();
 }
 
-void ImapUpstream::authenticate(const std::string& user, const Secret& token, AuthHandler done) {
-    expect_authenticated(std::move(done));
+bool ImapUpstream::has_capability(std::string_view name) const {
     std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
-    auto response =
-        bearer_response(sasl_, imap::has_capability(caps, "AUTH=OAUTHBEARER"), user, token);
-    if (!response) {
-        fail(UpstreamFailure::protocol,
-             "cannot build the SASL response: " + response.error().message);
-        return;
-    }
+    return imap::has_capability(caps, name);
+}
+
+UpstreamConversation::SaslOffer ImapUpstream::sasl_offer() const {
+    return {.oauthbearer = has_capability("AUTH=OAUTHBEARER"),
+            .plain = has_capability("AUTH=PLAIN"),
+            .login = has_capability("AUTH=LOGIN")};
+}
+
+std::optional<Secret> ImapUpstream::send_auth_command(std::string_view mechanism,
+                                                      std::optional<Secret> initial) {
     pending_tag_ = next_tag();
     state_ = State::authenticating;
-    send_authenticate(sasl::mechanism_name(mechanism()), std::move(response.value()));
-    arm_timer("the authentication");
-}
-
-void ImapUpstream::send_authenticate(std::string_view mechanism, Secret response) {
-    std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
     const std::string command = pending_tag_ + " AUTHENTICATE " + std::string(mechanism);
-    if (imap::has_capability(caps, "SASL-IR")) {
-        send_secret(Secret(command + " " + response.reveal() + "\r\n"));
-        initial_response_.reset();
-    } else {
-        send(command + "\r\n");
-        initial_response_ = std::move(response);
+    if (initial && has_capability("SASL-IR")) {
+        send_secret(Secret(command + " " + initial->reveal() + "\r\n"));
+        return std::nullopt;
     }
+    send(command + "\r\n");
+    return initial;
 }
 
-void ImapUpstream::authenticate_password(const std::string& user, const Secret& password,
-                                         AuthHandler done) {
-    expect_authenticated(std::move(done));
-    std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
-    pending_tag_ = next_tag();
-    second_response_.reset();
-    if (imap::has_capability(caps, "AUTH=PLAIN")) {
-        auto response = plain_response(user, password);
-        if (!response) return;
-        send_authenticate("PLAIN", std::move(*response));
-    } else if (imap::has_capability(caps, "AUTH=LOGIN")) {
-        set_password_method("LOGIN");
-        send(pending_tag_ + " AUTHENTICATE LOGIN\r\n");
-        initial_response_ = Secret(sasl::encode_login_user(user));
-        second_response_ = sasl::encode_login_password(password);
-    } else if (!imap::has_capability(caps, "LOGINDISABLED")) {
-        const auto quotable = [](std::string_view text) {
-            return imap::choose_string_form(text, false) == imap::StringForm::Quoted;
-        };
-        if (!quotable(user) || !quotable(password.reveal())) {
-            fail(UpstreamFailure::auth_rejected,
-                 "upstream " + where() +
-                     " offers neither AUTH=PLAIN nor AUTH=LOGIN, and its LOGIN command cannot "
-                     "carry this user name or password (8-bit, line breaks or over 1 KiB)");
-            return;
-        }
-        set_password_method("IMAP LOGIN");
-        send_secret(Secret(pending_tag_ + " LOGIN " + imap::quoted_string(user) + " " +
-                           imap::quoted_string(password.reveal()) + "\r\n"));
-    } else {
-        // A configuration mismatch, not a passing fault: permanent, and no backoff.
+bool ImapUpstream::send_password_login(const std::string& user, const Secret& password) {
+    if (has_capability("LOGINDISABLED"))
+        return UpstreamConversation::send_password_login(user, password);
+    const auto quotable = [](std::string_view text) {
+        return imap::choose_string_form(text, false) == imap::StringForm::Quoted;
+    };
+    if (!quotable(user) || !quotable(password.reveal())) {
         fail(UpstreamFailure::auth_rejected,
              "upstream " + where() +
-                 " takes no password the bridge can send (neither AUTH=PLAIN, AUTH=LOGIN nor "
-                 "the LOGIN command); use auth = \"oauth2\" for it");
-        return;
+                 " offers neither AUTH=PLAIN nor AUTH=LOGIN, and its LOGIN command cannot "
+                 "carry this user name or password (8-bit, line breaks or over 1 KiB)");
+        return false;
     }
+    set_password_method("IMAP LOGIN");
+    pending_tag_ = next_tag();
     state_ = State::authenticating;
-    arm_timer("the authentication");
+    send_secret(Secret(pending_tag_ + " LOGIN " + imap::quoted_string(user) + " " +
+                       imap::quoted_string(password.reveal()) + "\r\n"));
+    return true;
 }
 
 void ImapUpstream::on_auth_line(std::string_view line, std::string_view rest) {
     auto response = imap::parse_response(line);
     if (!response) return;
     if (response->kind == imap::Response::Kind::Continuation) {
-        if (initial_response_) {
-            send_secret(Secret(initial_response_->reveal() + "\r\n"));
-            initial_response_ = std::exchange(second_response_, std::nullopt);
-            return;
-        }
-        if (password_mode()) {  // PLAIN has no second challenge: cancel, the NO follows
-            send("*\r\n");
-            return;
-        }
-        // The server's error challenge (base64 JSON): answer it so the tagged NO follows.
-        if (auto detail = sasl::decode_bearer_error(response->text))
-            spdlog::debug("upstream {} SASL error challenge: {}", where(), *detail);
-        send(std::string(sasl::bearer_error_answer(mechanism())) + "\r\n");
+        answer_challenge(response->text);
         return;
     }
     if (response->kind != imap::Response::Kind::Tagged || response->tag != pending_tag_) return;

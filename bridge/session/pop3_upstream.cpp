@@ -1,21 +1,16 @@
 // The POP3 protocol steps of Pop3Upstream on top of UpstreamConversation.
 #include "bridge/session/pop3_upstream.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
-#include <utility>
 
 #include "protocol/pop3/command_builder.h"
 #include "protocol/pop3/limits.h"
-#include "protocol/sasl/login.h"
 
 namespace mb::session {
 namespace pop3 = protocol::pop3;
-namespace sasl = protocol::sasl;
 
 Pop3Upstream::Pop3Upstream(uv_loop_t* loop, Settings settings, config::SaslMechanism sasl)
-    : UpstreamConversation(loop, std::move(settings)), sasl_(sasl) {}
+    : UpstreamConversation(loop, std::move(settings), sasl) {}
 
 void Pop3Upstream::prepare(PreparedHandler done) {
     expect_prepared(std::move(done));
@@ -107,13 +102,7 @@ void Pop3Upstream::on_capa_line(std::string_view line, std::string_view raw) {
         become_ready();
         return;
     }
-    if (!capabilities_.stls) {
-        fail(UpstreamFailure::starttls_missing,
-             "upstream " + where() +
-                 " does not offer STLS; refusing to send credentials in clear (use "
-                 "upstream_tls = \"implicit\" with its TLS port)");
-        return;
-    }
+    if (!require_starttls(capabilities_.stls, "STLS")) return;
     state_ = State::stls;
     send(pop3::stls_command());
     arm_timer("STLS");
@@ -124,57 +113,33 @@ void Pop3Upstream::become_ready() {
     report_ready();
 }
 
-void Pop3Upstream::authenticate(const std::string& user, const Secret& token, AuthHandler done) {
-    expect_authenticated(std::move(done));
-    auto response = bearer_response(sasl_, capabilities_.has_sasl("OAUTHBEARER"), user, token);
-    if (!response) {
-        fail(UpstreamFailure::protocol,
-             "cannot build the SASL response: " + response.error().message);
-        return;
-    }
-    state_ = State::authenticating;
-    send_auth(sasl::mechanism_name(mechanism()), *response);
-    arm_timer("the authentication");
+UpstreamConversation::SaslOffer Pop3Upstream::sasl_offer() const {
+    return {.oauthbearer = capabilities_.has_sasl("OAUTHBEARER"),
+            .plain = capabilities_.has_sasl("PLAIN"),
+            .login = capabilities_.has_sasl("LOGIN")};
 }
 
-void Pop3Upstream::send_auth(std::string_view mechanism, const Secret& response) {
-    auto command = pop3::auth_command(mechanism, response);
-    deferred_response_ = std::move(command.deferred_response);
-    send_secret(command.first_line);
-}
-
-void Pop3Upstream::authenticate_password(const std::string& user, const Secret& password,
-                                         AuthHandler done) {
-    expect_authenticated(std::move(done));
+std::optional<Secret> Pop3Upstream::send_auth_command(std::string_view mechanism,
+                                                      std::optional<Secret> initial) {
     pass_line_.reset();
-    deferred_response_.reset();
-    if (capabilities_.has_sasl("PLAIN")) {
-        auto response = plain_response(user, password);
-        if (!response) return;
-        state_ = State::authenticating;
-        send_auth("PLAIN", *response);
-    } else if (capabilities_.has_sasl("LOGIN")) {
-        set_password_method("LOGIN");
-        deferred_response_ = Secret(sasl::encode_login_user(user) + "\r\n");
-        second_response_ = Secret(sasl::encode_login_password(password).reveal() + "\r\n");
-        state_ = State::authenticating;
-        send("AUTH LOGIN\r\n");
-    } else {
-        const bool printable =
-            std::none_of(user.begin(), user.end(), [](char c) { return c == '\r' || c == '\n'; }) &&
-            std::none_of(password.reveal().begin(), password.reveal().end(),
-                         [](char c) { return c == '\r' || c == '\n'; });
-        if (!printable) {
-            fail(UpstreamFailure::auth_rejected,
-                 "the user name or password holds a line break (USER/PASS cannot carry it)");
-            return;
-        }
-        set_password_method("USER");
-        pass_line_ = Secret("PASS " + password.reveal() + "\r\n");
-        state_ = State::authenticating;
-        send(pop3::user_command(user));
+    state_ = State::authenticating;
+    return send_auth(pop3::auth_command(mechanism, initial));
+}
+
+bool Pop3Upstream::send_password_login(const std::string& user, const Secret& password) {
+    const auto has_line_break = [](std::string_view text) {
+        return std::any_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n'; });
+    };
+    if (has_line_break(user) || has_line_break(password.reveal())) {
+        fail(UpstreamFailure::auth_rejected,
+             "the user name or password holds a line break (USER/PASS cannot carry it)");
+        return false;
     }
-    arm_timer("the authentication");
+    set_password_method("USER");
+    pass_line_ = pop3::pass_command(password);
+    state_ = State::authenticating;
+    send(pop3::user_command(user));
+    return true;
 }
 
 void Pop3Upstream::on_auth_line(std::string_view line, std::string_view rest) {
@@ -186,20 +151,8 @@ void Pop3Upstream::on_auth_line(std::string_view line, std::string_view rest) {
         return;
     }
     pass_line_.reset();
-    if (status->kind == pop3::StatusLine::Kind::Continuation && password_mode() &&
-        !deferred_response_) {
-        send("*\r\n");  // PLAIN has no second challenge: cancel, the -ERR follows
-        return;
-    }
     if (status->kind == pop3::StatusLine::Kind::Continuation) {
-        if (deferred_response_) {
-            send_secret(*deferred_response_);
-            deferred_response_ = std::exchange(second_response_, std::nullopt);
-            return;
-        }
-        if (auto detail = sasl::decode_bearer_error(status->text))
-            spdlog::debug("upstream {} SASL error challenge: {}", where(), *detail);
-        send(pop3::bearer_error_answer_line(mechanism()));
+        answer_challenge(status->text);
         return;
     }
     if (status->kind == pop3::StatusLine::Kind::Ok) {

@@ -20,10 +20,6 @@ class Pop3Upstream final : public UpstreamConversation {
     bool preparing() const override {
         return state_ != State::idle && state_ != State::ready && state_ != State::failed;
     }
-    void use_sasl(config::SaslMechanism setting) override { sasl_ = setting; }
-    void authenticate(const std::string& user, const Secret& token, AuthHandler done) override;
-    void authenticate_password(const std::string& user, const Secret& password,
-                               AuthHandler done) override;
     // The upstream's capabilities (after TLS), valid once ready().
     const protocol::pop3::Capabilities& capabilities() const { return capabilities_; }
 
@@ -34,23 +30,23 @@ class Pop3Upstream final : public UpstreamConversation {
     void on_tls_ready() override;
     void on_line(std::string_view line, std::string_view raw, std::string_view rest) override;
     void on_failed(const UpstreamError&) override { state_ = State::failed; }
+    SaslOffer sasl_offer() const override;
+    // "AUTH <mechanism>" with the response inline when the line fits 255 octets (else it waits
+    // for the server's empty challenge: pop3::auth_command decides).
+    std::optional<Secret> send_auth_command(std::string_view mechanism,
+                                            std::optional<Secret> initial) override;
+    // USER, then PASS after its +OK.
+    bool send_password_login(const std::string& user, const Secret& password) override;
 
     void request_capabilities();
     void on_capa_line(std::string_view line, std::string_view raw);
     void on_auth_line(std::string_view line, std::string_view rest);
     void become_ready();
-    // Sends "AUTH <mechanism>" with `response` inline, or keeps it for the server's empty
-    // challenge when the line would be too long (pop3::auth_command decides).
-    void send_auth(std::string_view mechanism, const Secret& response);
-
-    config::SaslMechanism sasl_;
     State state_ = State::idle;
     std::string capa_text_;
     bool capa_started_ = false;
     protocol::pop3::Capabilities capabilities_;
-    std::optional<Secret> deferred_response_;
-    std::optional<Secret> second_response_;  // AUTH LOGIN: the password, after the user
-    std::optional<Secret> pass_line_;        // USER/PASS: "PASS …" after the USER's +OK
+    std::optional<Secret> pass_line_;  // USER/PASS: "PASS …" after the USER's +OK
 };
 
 }  // namespace mb::session

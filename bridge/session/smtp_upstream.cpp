@@ -1,16 +1,12 @@
 // The SMTP protocol steps of SmtpUpstream on top of UpstreamConversation.
 #include "bridge/session/smtp_upstream.h"
 
-#include <spdlog/spdlog.h>
-
 #include <utility>
 
-#include "protocol/sasl/login.h"
 #include "protocol/smtp/command_builder.h"
 
 namespace mb::session {
 namespace smtp = protocol::smtp;
-namespace sasl = protocol::sasl;
 
 namespace {
 
@@ -22,8 +18,7 @@ std::string reply_text(const smtp::Reply& reply) {
 
 SmtpUpstream::SmtpUpstream(uv_loop_t* loop, Settings settings, config::SaslMechanism sasl,
                            std::string ehlo_domain, CapabilitiesObserver on_capabilities)
-    : UpstreamConversation(loop, std::move(settings)),
-      sasl_(sasl),
+    : UpstreamConversation(loop, std::move(settings), sasl),
       ehlo_domain_(std::move(ehlo_domain)),
       on_capabilities_(std::move(on_capabilities)) {}
 
@@ -105,13 +100,7 @@ void SmtpUpstream::on_ehlo_reply(const smtp::Reply& reply) {
         become_ready();
         return;
     }
-    if (!capabilities_.starttls) {
-        fail(UpstreamFailure::starttls_missing,
-             "upstream " + where() +
-                 " does not offer STARTTLS; refusing to send credentials in clear (use "
-                 "upstream_tls = \"implicit\" with its TLS port, usually 465)");
-        return;
-    }
+    if (!require_starttls(capabilities_.starttls, "STARTTLS", "usually 465")) return;
     state_ = State::starttls;
     send(smtp::starttls_command());
     arm_timer("STARTTLS");
@@ -132,74 +121,24 @@ void SmtpUpstream::become_ready() {
     report_ready();
 }
 
-void SmtpUpstream::authenticate(const std::string& user, const Secret& token, AuthHandler done) {
-    expect_authenticated(std::move(done));
-    auto response = bearer_response(sasl_, capabilities_.has_auth("OAUTHBEARER"), user, token);
-    if (!response) {
-        fail(UpstreamFailure::protocol,
-             "cannot build the SASL response: " + response.error().message);
-        return;
-    }
-    state_ = State::authenticating;
-    send_auth(sasl::mechanism_name(mechanism()), *response);
-    arm_timer("the authentication");
+UpstreamConversation::SaslOffer SmtpUpstream::sasl_offer() const {
+    return {.oauthbearer = capabilities_.has_auth("OAUTHBEARER"),
+            .plain = capabilities_.has_auth("PLAIN"),
+            .login = capabilities_.has_auth("LOGIN")};
 }
 
-void SmtpUpstream::send_auth(std::string_view mechanism, const Secret& response) {
-    auto command = smtp::auth_command(mechanism, response);
-    deferred_response_ = std::move(command.deferred_response);
-    send_secret(command.first_line);
-}
-
-// Like the bearer tokens, PLAIN goes as the mechanism alone, then the response after 334
-// (servers reject long AUTH lines); AUTH LOGIN sends the user, then the password.
-void SmtpUpstream::authenticate_password(const std::string& user, const Secret& password,
-                                         AuthHandler done) {
-    expect_authenticated(std::move(done));
-    deferred_response_.reset();
-    login_password_.reset();
-    if (capabilities_.has_auth("PLAIN")) {
-        auto response = plain_response(user, password);
-        if (!response) return;
-        send_auth("PLAIN", *response);
-    } else if (capabilities_.has_auth("LOGIN")) {
-        set_password_method("LOGIN");
-        deferred_response_ = Secret(sasl::encode_login_user(user) + "\r\n");
-        login_password_ = Secret(sasl::encode_login_password(password).reveal() + "\r\n");
-        send("AUTH LOGIN\r\n");
-    } else {
-        // A configuration mismatch, not a passing fault: permanent, and no backoff.
-        fail(UpstreamFailure::auth_rejected,
-             "upstream " + where() +
-                 " takes no password the bridge can send (neither AUTH PLAIN nor AUTH LOGIN); "
-                 "use auth = \"oauth2\" for it");
-        return;
-    }
+std::optional<Secret> SmtpUpstream::send_auth_command(std::string_view mechanism,
+                                                      std::optional<Secret> initial) {
     state_ = State::authenticating;
-    arm_timer("the authentication");
+    return send_auth(smtp::auth_command(mechanism, initial));
 }
 
 void SmtpUpstream::on_auth_reply(const smtp::Reply& reply, std::string reply_raw,
                                  std::string_view rest) {
     if (reply.code == 334) {
-        if (deferred_response_) {
-            send_secret(*deferred_response_);
-            deferred_response_ = std::exchange(login_password_, std::nullopt);
-            return;
-        }
-        if (password_mode()) {  // no further challenge in PLAIN or LOGIN: cancel
-            send("*\r\n");
-            return;
-        }
-        // The server's error challenge (base64 JSON): answer it so that its 535 follows.
-        const std::string challenge = reply.lines.empty() ? std::string() : reply.lines.front();
-        if (auto detail = sasl::decode_bearer_error(challenge))
-            spdlog::debug("upstream {} SASL error challenge: {}", where(), *detail);
-        send(smtp::bearer_error_answer_line(mechanism()));
+        answer_challenge(reply.lines.empty() ? std::string_view() : reply.lines.front());
         return;
     }
-    deferred_response_.reset();
-    login_password_.reset();
     if (reply.code == 235) {
         state_ = State::authenticated;
         report_authenticated(std::move(reply_raw), rest);

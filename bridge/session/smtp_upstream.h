@@ -33,10 +33,6 @@ class SmtpUpstream final : public UpstreamConversation {
     bool preparing() const override {
         return state_ != State::idle && state_ != State::ready && state_ != State::failed;
     }
-    void use_sasl(config::SaslMechanism setting) override { sasl_ = setting; }
-    void authenticate(const std::string& user, const Secret& token, AuthHandler done) override;
-    void authenticate_password(const std::string& user, const Secret& password,
-                               AuthHandler done) override;
 
   private:
     enum class State {
@@ -54,6 +50,12 @@ class SmtpUpstream final : public UpstreamConversation {
     void on_tls_ready() override;
     void on_line(std::string_view line, std::string_view raw, std::string_view rest) override;
     void on_failed(const UpstreamError& error) override;
+    SaslOffer sasl_offer() const override;
+    // "AUTH <mechanism>" with the response inline when the line is short enough, else the
+    // response waits for the server's empty "334" (smtp::auth_command decides; servers reject
+    // long AUTH lines). Without PLAIN or LOGIN the base class refuses the password login.
+    std::optional<Secret> send_auth_command(std::string_view mechanism,
+                                            std::optional<Secret> initial) override;
 
     void on_greeting(const protocol::smtp::Reply& reply);
     void on_ehlo_reply(const protocol::smtp::Reply& reply);
@@ -62,19 +64,12 @@ class SmtpUpstream final : public UpstreamConversation {
                        std::string_view rest);
     void send_ehlo();
     void become_ready();
-    // Sends "AUTH <mechanism>" with `response` inline, or keeps it for the server's empty
-    // challenge when the line would be too long (smtp::auth_command decides).
-    void send_auth(std::string_view mechanism, const Secret& response);
-
-    config::SaslMechanism sasl_;
     std::string ehlo_domain_;
     CapabilitiesObserver on_capabilities_;
     State state_ = State::idle;
     protocol::smtp::ReplyAssembler assembler_;
     std::string reply_raw_;  // the lines of the reply being assembled, CRLF included
     protocol::smtp::EhloCapabilities capabilities_;
-    std::optional<Secret> deferred_response_;  // sent after the server's first "334"
-    std::optional<Secret> login_password_;     // AUTH LOGIN: base64 password for the second 334
 };
 
 }  // namespace mb::session

@@ -7,6 +7,7 @@
 
 #include "bridge/log/log.h"
 #include "bridge/net/stream_release.h"
+#include "protocol/sasl/login.h"
 #include "protocol/sasl/plain.h"
 
 namespace mb::session {
@@ -19,8 +20,13 @@ std::string_view without_crlf(std::string_view text) {
 
 }  // namespace
 
-UpstreamConversation::UpstreamConversation(uv_loop_t* loop, Settings settings)
-    : loop_(loop), settings_(std::move(settings)), dialer_(loop) {}
+UpstreamConversation::UpstreamConversation(uv_loop_t* loop, Settings settings,
+                                           config::SaslMechanism sasl)
+    : loop_(loop),
+      settings_(std::move(settings)),
+      dialer_(loop),
+      timer_(loop),
+      sasl_setting_(sasl) {}
 
 // The owner may destroy a conversation from inside one of its stream's callbacks (a login that
 // fails on the upstream's answer): the stream itself goes from a later loop turn.
@@ -163,27 +169,21 @@ void UpstreamConversation::send_secret(const Secret& bytes) {
 
 void UpstreamConversation::arm_timer(std::string phase) {
     phase_ = std::move(phase);
-    if (!timer_.is_open()) {
-        timer_.open([this](uv_timer_t* t) { return uv_timer_init(loop_, t); });
-        timer_.get()->data = this;
-    }
-    uv_timer_start(
-        timer_.get(),
-        [](uv_timer_t* t) {
-            auto* self = static_cast<UpstreamConversation*>(t->data);
-            if (!self) return;
-            self->fail(UpstreamFailure::timeout,
-                       fmt::format("upstream {} did not answer {} within {:g} s (connect_timeout, "
-                                   "one budget for {})",
-                                   self->where(), self->phase_,
-                                   static_cast<double>(self->settings_.timeout.count()) / 1000,
-                                   self->deadline_covers_));
-        },
-        static_cast<uint64_t>(time_left().count()), 0);
+    auto armed = timer_.start(time_left(), [this] {
+        fail(UpstreamFailure::timeout,
+             fmt::format("upstream {} did not answer {} within {:g} s (connect_timeout, "
+                         "one budget for {})",
+                         where(), phase_, static_cast<double>(settings_.timeout.count()) / 1000,
+                         deadline_covers_));
+    });
+    // Without its deadline the upstream could stall the session for ever: end the connection.
+    if (!armed && stream_)
+        stream_->abort(
+            {net::CloseCause::error, "upstream " + where() + ": " + armed.error().message});
 }
 
 void UpstreamConversation::stop_timer() {
-    if (timer_.is_open()) uv_timer_stop(timer_.get());
+    timer_.stop();
 }
 
 void UpstreamConversation::hand_over(std::string_view rest) {
@@ -221,11 +221,10 @@ std::optional<Secret> UpstreamConversation::plain_response(const std::string& us
     return std::move(response.value());
 }
 
-Result<Secret> UpstreamConversation::bearer_response(config::SaslMechanism setting,
-                                                     bool offers_oauthbearer,
+Result<Secret> UpstreamConversation::bearer_response(bool offers_oauthbearer,
                                                      const std::string& user, const Secret& token) {
     using protocol::sasl::BearerMechanism;
-    switch (setting) {
+    switch (sasl_setting_) {
         case config::SaslMechanism::xoauth2:
             mechanism_ = BearerMechanism::Xoauth2;
             break;
@@ -241,6 +240,81 @@ Result<Secret> UpstreamConversation::bearer_response(config::SaslMechanism setti
         return protocol::sasl::xoauth2_initial_response(user, token);
     return protocol::sasl::oauthbearer_initial_response(user, settings_.target.host,
                                                         settings_.target.port, token);
+}
+
+void UpstreamConversation::authenticate(const std::string& user, const Secret& token,
+                                        AuthHandler done) {
+    expect_authenticated(std::move(done));
+    auto response = bearer_response(sasl_offer().oauthbearer, user, token);
+    if (!response) {
+        fail(UpstreamFailure::protocol,
+             "cannot build the SASL response: " + response.error().message);
+        return;
+    }
+    auto deferred =
+        send_auth_command(protocol::sasl::mechanism_name(mechanism_), std::move(response.value()));
+    exchange_ = protocol::sasl::SaslClientExchange::bearer(mechanism_, std::move(deferred));
+    arm_timer("the authentication");
+}
+
+void UpstreamConversation::authenticate_password(const std::string& user, const Secret& password,
+                                                 AuthHandler done) {
+    expect_authenticated(std::move(done));
+    const SaslOffer offer = sasl_offer();
+    std::deque<Secret> owed;
+    if (offer.plain) {
+        auto response = plain_response(user, password);
+        if (!response) return;
+        if (auto deferred = send_auth_command("PLAIN", std::move(*response)))
+            owed.push_back(std::move(*deferred));
+    } else if (offer.login) {
+        set_password_method("LOGIN");
+        send_auth_command("LOGIN", std::nullopt);
+        owed.emplace_back(protocol::sasl::encode_login_user(user));
+        owed.push_back(protocol::sasl::encode_login_password(password));
+    } else if (!send_password_login(user, password)) {
+        return;
+    }
+    exchange_ = protocol::sasl::SaslClientExchange::password(std::move(owed));
+    arm_timer("the authentication");
+}
+
+bool UpstreamConversation::require_starttls(bool offered, std::string_view verb,
+                                            std::string_view tls_port_hint) {
+    if (offered) return true;
+    fail(UpstreamFailure::starttls_missing,
+         "upstream " + where() + " does not offer " + std::string(verb) +
+             "; refusing to send credentials in clear (use upstream_tls = \"implicit\" with its "
+             "TLS port" +
+             (tls_port_hint.empty() ? std::string() : ", " + std::string(tls_port_hint)) + ")");
+    return false;
+}
+
+std::optional<Secret> UpstreamConversation::send_auth(protocol::sasl::AuthCommand command) {
+    if (command.carries_credentials)
+        send_secret(command.first_line);
+    else
+        send(command.first_line.reveal());
+    return std::move(command.deferred_response);
+}
+
+bool UpstreamConversation::send_password_login(const std::string&, const Secret&) {
+    // A configuration mismatch, not a passing fault: permanent, and no backoff.
+    fail(UpstreamFailure::auth_rejected,
+         "upstream " + where() +
+             " takes no password the bridge can send (it offers neither SASL PLAIN nor LOGIN); "
+             "use auth = \"oauth2\" for it");
+    return false;
+}
+
+void UpstreamConversation::answer_challenge(std::string_view challenge) {
+    auto answer = exchange_.on_challenge(challenge);
+    if (answer.bearer_error)
+        spdlog::debug("upstream {} SASL error challenge: {}", where(), *answer.bearer_error);
+    if (answer.secret)
+        send_secret(answer.line);
+    else
+        send(answer.line.reveal());
 }
 
 void UpstreamConversation::report_ready() {

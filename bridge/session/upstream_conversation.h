@@ -17,11 +17,13 @@
 #include "bridge/config/config_model.h"
 #include "bridge/net/byte_stream.h"
 #include "bridge/net/upstream_dialer.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/session/upstream_failure.h"
 #include "protocol/line_framer.h"
 #include "protocol/result.h"
+#include "protocol/sasl/auth_command.h"
 #include "protocol/sasl/bearer.h"
+#include "protocol/sasl/client_exchange.h"
 #include "protocol/secret.h"
 
 namespace mb::session {
@@ -72,11 +74,18 @@ class UpstreamConversation : public UpstreamClient {
         std::chrono::milliseconds timeout{10000};
     };
 
-    UpstreamConversation(uv_loop_t* loop, Settings settings);
+    UpstreamConversation(uv_loop_t* loop, Settings settings, config::SaslMechanism sasl);
     ~UpstreamConversation() override;
     UpstreamConversation(const UpstreamConversation&) = delete;
     UpstreamConversation& operator=(const UpstreamConversation&) = delete;
 
+    void use_sasl(config::SaslMechanism setting) override { sasl_setting_ = setting; }
+    // The bearer mechanism the account's `sasl` setting picks (auto: OAUTHBEARER when offered),
+    // its initial response in the protocol's authentication command; then answer_challenge().
+    void authenticate(const std::string& user, const Secret& token, AuthHandler done) final;
+    // SASL PLAIN where offered, else LOGIN, else the protocol's own password command.
+    void authenticate_password(const std::string& user, const Secret& password,
+                               AuthHandler done) final;
     std::unique_ptr<net::ByteStream> take_stream() override { return std::move(stream_); }
     std::string take_leftover() override { return std::move(leftover_); }
     const net::DialTimings& timings() const override { return dialer_.timings(); }
@@ -107,10 +116,31 @@ class UpstreamConversation : public UpstreamClient {
     uv_loop_t* loop() const { return loop_; }
     const Settings& settings() const { return settings_; }
 
-    // The bearer mechanism for `setting` (auto: OAUTHBEARER when the server offers it) and its
-    // initial response for `user` and `token`; remembered for mechanism().
-    Result<Secret> bearer_response(config::SaslMechanism setting, bool offers_oauthbearer,
-                                   const std::string& user, const Secret& token);
+    // The SASL mechanisms the upstream offers (valid once ready).
+    struct SaslOffer {
+        bool oauthbearer = false;
+        bool plain = false;
+        bool login = false;
+    };
+    virtual SaslOffer sasl_offer() const = 0;
+    // Sends the protocol's authentication command for `mechanism` (and enters its authenticating
+    // state) with `initial` when there is one; returns the initial response when the command
+    // could not carry it (it then goes after the server's first challenge).
+    virtual std::optional<Secret> send_auth_command(std::string_view mechanism,
+                                                    std::optional<Secret> initial) = 0;
+    // Before STARTTLS (STLS): true when the server offers it (`offered`); otherwise fails the
+    // conversation — credentials never go in clear — naming `verb` and the TLS port to use.
+    bool require_starttls(bool offered, std::string_view verb, std::string_view tls_port_hint = {});
+    // Sends a POP3/SMTP "AUTH …" line (traced without its credentials); returns the response it
+    // deferred.
+    std::optional<Secret> send_auth(protocol::sasl::AuthCommand command);
+    // A password login on a server offering neither PLAIN nor LOGIN: the protocol's own command
+    // (IMAP LOGIN, POP3 USER/PASS). Returns false after fail(). By default the server takes no
+    // password the bridge can send.
+    virtual bool send_password_login(const std::string& user, const Secret& password);
+    // During the authentication the server sent a challenge (its base64 payload): sends the
+    // owed response, the bearer error answer (so the failure reply follows), or a cancel.
+    void answer_challenge(std::string_view challenge);
 
     // Completion, one per step: the handler given to prepare() / authenticate() runs once.
     // expect_authenticated() also starts the authentication's own deadline, so the time the
@@ -122,10 +152,6 @@ class UpstreamConversation : public UpstreamClient {
     }
     // A password authentication is under way with `method` (auth_method() reports it).
     void set_password_method(std::string method) { password_method_ = std::move(method); }
-    // The SASL PLAIN response for a password login (method "PLAIN"); nullopt after failing the
-    // conversation when user or password cannot be carried (NUL, empty).
-    std::optional<Secret> plain_response(const std::string& user, const Secret& password);
-    bool password_mode() const { return !password_method_.empty(); }
     void report_ready();
     // The upstream accepted the authentication with `answer` (its line, CRLF included).
     void report_authenticated(std::string answer, std::string_view rest);
@@ -146,20 +172,25 @@ class UpstreamConversation : public UpstreamClient {
     // A fresh connect_timeout budget from now; `what` it covers is named in timeout messages.
     void start_deadline(std::string what);
     std::chrono::milliseconds time_left() const;
+    Result<Secret> bearer_response(bool offers_oauthbearer, const std::string& user,
+                                   const Secret& token);
+    std::optional<Secret> plain_response(const std::string& user, const Secret& password);
 
     uv_loop_t* loop_;
     Settings settings_;
     net::UpstreamDialer dialer_;
     std::unique_ptr<net::ByteStream> stream_;
     protocol::LineFramer framer_;
-    net::UvHandle<uv_timer_t> timer_;
+    net::UvTimer timer_;
     std::string phase_;
     std::chrono::steady_clock::time_point deadline_{};
     std::string deadline_covers_;
     std::string leftover_;
     PreparedHandler prepared_;
     AuthHandler auth_done_;
+    config::SaslMechanism sasl_setting_;
     protocol::sasl::BearerMechanism mechanism_ = protocol::sasl::BearerMechanism::Xoauth2;
+    protocol::sasl::SaslClientExchange exchange_;
     std::string password_method_;  // non-empty while/after a password authentication
     bool handed_over_ = false;
     bool failed_ = false;

@@ -1,12 +1,13 @@
 // Command parser implementation: a cursor over the command bytes reads the tag, the name and a
-// bounded tree of arguments (atoms, quoted strings, literals, lists), then each known command
-// checks its arguments' shape.
+// bounded tree of arguments (atoms, quoted strings, literals, lists; each token read by the
+// lexer), then each known command checks its arguments' shape.
 #include "protocol/imap/command_parser.h"
 
 #include <openssl/crypto.h>
 
 #include <cstdint>
 
+#include "protocol/imap/lexer.h"
 #include "protocol/imap/syntax.h"
 #include "protocol/limits.h"
 
@@ -43,9 +44,9 @@ class Cursor {
     std::string_view rest() const { return input_.substr(pos_); }
 
     std::string_view take_while(bool (*accept)(unsigned char)) {
-        const std::size_t start = pos_;
-        while (pos_ < input_.size() && accept(static_cast<unsigned char>(input_[pos_]))) ++pos_;
-        return input_.substr(start, pos_ - start);
+        std::string_view taken = rest().substr(0, scan_while(rest(), accept));
+        pos_ += taken.size();
+        return taken;
     }
 
   private:
@@ -53,13 +54,16 @@ class Cursor {
     std::size_t pos_ = 0;
 };
 
-bool is_digit(unsigned char c) {
-    return c >= '0' && c <= '9';
-}
+// What a command's arguments may hold.
+struct ArgumentRules {
+    std::uint64_t max_literal = limits::kMaxPreAuthLiteral;
+    std::string_view literal_limit_name = "the limit before login";
+    bool literal_nul_allowed = false;  // RFC 3501 forbids NUL in a literal; mailbox names pass it
+};
 
 class ArgumentParser {
   public:
-    explicit ArgumentParser(Cursor& cursor) : cursor_(cursor) {}
+    ArgumentParser(Cursor& cursor, ArgumentRules rules) : cursor_(cursor), rules_(rules) {}
 
     // Reads SP-separated arguments up to the end of the line.
     std::variant<std::vector<Argument>, ParseFailure> parse_all() {
@@ -113,55 +117,42 @@ class ArgumentParser {
     }
 
     One parse_quoted() {
-        cursor_.advance();
         Argument arg{Argument::Kind::Quoted, {}, {}};
-        for (;;) {
-            if (cursor_.done()) return ParseFailure{"quoted string is not closed"};
-            const char c = cursor_.peek();
-            cursor_.advance();
-            if (c == '"') return arg;
-            if (c == '\\') {
-                if (cursor_.done() || (cursor_.peek() != '"' && cursor_.peek() != '\\'))
-                    return ParseFailure{
-                        "quoted string has an invalid escape; only \\\\ and \\\" are allowed"};
-                arg.value.push_back(cursor_.peek());
-                cursor_.advance();
-                continue;
-            }
-            if (!is_quotable(static_cast<unsigned char>(c)))
+        const Token token = scan_quoted(cursor_.rest(), Quoting::Strict, &arg.value);
+        switch (token.error) {
+            case LexError::None:
+                cursor_.advance(token.length);
+                return arg;
+            case LexError::BadEscape:
+                return ParseFailure{
+                    "quoted string has an invalid escape; only \\\\ and \\\" are allowed"};
+            case LexError::ForbiddenByte:
                 return ParseFailure{"quoted string contains CR, LF or NUL; use a literal"};
-            arg.value.push_back(c);
+            default:
+                return ParseFailure{"quoted string is not closed"};
         }
     }
 
     One parse_literal() {
-        cursor_.advance();
-        std::string_view digits = cursor_.take_while(is_digit);
-        if (digits.empty() || digits.size() > limits::kMaxLiteralSizeDigits)
-            return ParseFailure{"malformed literal size; expected {digits} or {digits+}"};
-        if (!cursor_.done() && cursor_.peek() == '+') cursor_.advance();
-        if (cursor_.done() || cursor_.peek() != '}')
-            return ParseFailure{"malformed literal size; expected {digits} or {digits+}"};
-        cursor_.advance();
-        std::uint64_t size = 0;
-        for (char c : digits) {
-            size = size * 10 + static_cast<std::uint64_t>(c - '0');
-            if (size > limits::kMaxPreAuthLiteral)
-                return ParseFailure{"literal exceeds " +
-                                    std::to_string(limits::kMaxPreAuthLiteral) +
-                                    " bytes, the limit before login"};
+        const Token token = scan_literal(cursor_.rest(), rules_.max_literal);
+        switch (token.error) {
+            case LexError::None:
+                break;
+            case LexError::SizeOverflow:
+            case LexError::TooLarge:
+                return ParseFailure{"literal exceeds " + std::to_string(rules_.max_literal) +
+                                    " bytes, " + std::string(rules_.literal_limit_name)};
+            case LexError::NoLineEnd:
+                return ParseFailure{"literal size must end the line"};
+            case LexError::ShortBody:
+                return ParseFailure{"literal is shorter than announced"};
+            default:
+                return ParseFailure{"malformed literal size; expected {digits} or {digits+}"};
         }
-        if (cursor_.rest().substr(0, 2) == "\r\n")
-            cursor_.advance(2);
-        else if (cursor_.rest().substr(0, 1) == "\n")
-            cursor_.advance(1);
-        else
-            return ParseFailure{"literal size must end the line"};
-        if (cursor_.rest().size() < size) return ParseFailure{"literal is shorter than announced"};
-        std::string_view body = cursor_.rest().substr(0, size);
-        if (body.find('\0') != std::string_view::npos) return ParseFailure{"literal contains NUL"};
-        cursor_.advance(size);
-        return Argument{Argument::Kind::Literal, std::string(body), {}};
+        if (!rules_.literal_nul_allowed && token.raw.find('\0') != std::string_view::npos)
+            return ParseFailure{"literal contains NUL"};
+        cursor_.advance(token.length);
+        return Argument{Argument::Kind::Literal, std::string(token.raw), {}};
     }
 
     One parse_list(std::size_t depth) {
@@ -187,6 +178,7 @@ class ArgumentParser {
     }
 
     Cursor& cursor_;
+    ArgumentRules rules_;
     std::size_t count_ = 0;
 };
 
@@ -295,7 +287,7 @@ CommandParseResult parse_command(std::string_view input) {
         if (known.name == command.name) command.kind = known.kind;
     if (command.kind == CommandKind::Other) return command;
 
-    ArgumentParser parser(cursor);
+    ArgumentParser parser(cursor, ArgumentRules{});
     auto parsed = parser.parse_all();
     if (auto* failure = std::get_if<ParseFailure>(&parsed))
         return CommandError{command.tag, command.name + ": " + failure->reason};
@@ -323,6 +315,89 @@ CommandParseResult parse_command(std::string_view input) {
     for (Argument& arg : args) OPENSSL_cleanse(arg.value.data(), arg.value.size());
     if (!ok) return CommandError{command.tag, std::move(reason)};
     return command;
+}
+
+namespace {
+
+MailboxCommandKind mailbox_command_kind(std::string_view name) {
+    if (name == "SELECT") return MailboxCommandKind::Select;
+    if (name == "EXAMINE") return MailboxCommandKind::Examine;
+    if (name == "RENAME") return MailboxCommandKind::Rename;
+    if (name == "DELETE") return MailboxCommandKind::Delete;
+    return MailboxCommandKind::Other;
+}
+
+// A command name ends at a space, at the end of the line, or where the bytes end.
+bool name_ends(const Cursor& cursor) {
+    return cursor.done() || cursor.peek() == ' ' || cursor.at_end_of_line();
+}
+
+// Reads "tag SP [UID SP] name", leaving the cursor after the name.
+std::optional<CommandHead> read_head(Cursor& cursor) {
+    std::string_view tag = cursor.take_while(is_tag_char);
+    if (tag.empty() || tag.size() > limits::kMaxTagLength || cursor.done() || cursor.peek() != ' ')
+        return std::nullopt;
+    cursor.advance();
+    CommandHead head;
+    head.tag.assign(tag);
+    head.name = to_upper(cursor.take_while(is_atom_char));
+    if (head.name == "UID") {
+        if (cursor.done() || cursor.peek() != ' ') return std::nullopt;
+        cursor.advance();
+        head.uid = true;
+        head.name = to_upper(cursor.take_while(is_atom_char));
+    }
+    if (head.name.empty() || !name_ends(cursor)) return std::nullopt;
+    if (!head.uid) head.kind = mailbox_command_kind(head.name);
+    return head;
+}
+
+// Mailbox names are read after login, from commands of up to kMaxPreAuthCommand bytes that the
+// upstream server judges; the cache only has to find the name it will accept.
+constexpr ArgumentRules kMailboxArgumentRules{
+    .max_literal = limits::kMaxPreAuthCommand,
+    .literal_limit_name = "the limit for a mailbox name",
+    .literal_nul_allowed = true,
+};
+
+}  // namespace
+
+std::optional<CommandHead> peek_command(std::string_view first_segment) {
+    Cursor cursor(first_segment);
+    return read_head(cursor);
+}
+
+Result<MailboxCommand> parse_mailbox_command(std::string_view command) {
+    Cursor cursor(command);
+    auto head = read_head(cursor);
+    if (!head) return make_error("command has no valid tag and name");
+    if (head->kind == MailboxCommandKind::Other)
+        return make_error(head->name + " is not SELECT, EXAMINE, RENAME or DELETE");
+    if (command.find('\n') == std::string_view::npos)
+        return make_error(head->name + " does not end with CRLF");
+    ArgumentParser parser(cursor, kMailboxArgumentRules);
+    auto parsed = parser.parse_all();
+    if (auto* failure = std::get_if<ParseFailure>(&parsed))
+        return make_error(head->name + ": " + failure->reason);
+    auto& args = std::get<std::vector<Argument>>(parsed);
+    const bool rename = head->kind == MailboxCommandKind::Rename;
+    const bool select =
+        head->kind == MailboxCommandKind::Select || head->kind == MailboxCommandKind::Examine;
+    const std::size_t names = rename ? 2 : 1;
+    const bool parameters =
+        select && args.size() == names + 1 && args.back().kind == Argument::Kind::List;
+    if (args.size() != names + (parameters ? 1 : 0))
+        return make_error(head->name +
+                          (rename ? " expects two mailbox names" : " expects a mailbox name") +
+                          (select ? " and an optional parameter list" : ""));
+    for (std::size_t i = 0; i < names; ++i)
+        if (!args[i].is_string())
+            return make_error(head->name + ": a mailbox name is an atom, a string or a literal");
+    MailboxCommand out;
+    out.head = std::move(*head);
+    out.mailbox = std::move(args[0].value);
+    if (rename) out.new_name = std::move(args[1].value);
+    return out;
 }
 
 }  // namespace mb::protocol::imap

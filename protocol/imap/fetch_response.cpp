@@ -6,19 +6,15 @@
 
 #include <algorithm>
 
+#include "protocol/imap/lexer.h"
 #include "protocol/imap/stream_framer.h"
 #include "protocol/imap/syntax.h"
 #include "protocol/limits.h"
+#include "protocol/printable_text.h"
 
 namespace mb::protocol::imap {
 
 namespace {
-
-std::string_view strip_line_end(std::string_view line) {
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return line;
-}
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -80,15 +76,6 @@ std::optional<std::string> unquote(std::string_view value) {
         out.push_back(value[i]);
     }
     return out;
-}
-
-// Where the literal announcement at the end of `text` (CRLF removed) begins, or npos.
-std::size_t announcement_start(std::string_view text) {
-    if (text.empty() || text.back() != '}') return std::string_view::npos;
-    std::size_t open = text.rfind('{');
-    if (open == std::string_view::npos) return open;
-    if (open > 0 && text[open - 1] == '~') --open;
-    return open;
 }
 
 // Reads "[(EARLIER) ]uid-set".
@@ -213,14 +200,14 @@ void ResponseUnitParser::segment(std::string_view bytes) {
         case State::ItemName:
         case State::ItemValue:
         case State::AfterList:
-            scan(strip_line_end(bytes));
+            scan(without_line_end(bytes));
             return;
     }
 }
 
 void ResponseUnitParser::start(std::string_view line) {
-    std::string_view text = strip_line_end(line);
-    const bool has_literal = announcement_start(text) != std::string_view::npos;
+    std::string_view text = without_line_end(line);
+    const bool has_literal = literal_announcement_start(text) != std::string_view::npos;
     std::string_view rest = text;
     if (rest.starts_with("* ")) {
         rest.remove_prefix(2);
@@ -296,23 +283,6 @@ std::size_t ResponseUnitParser::scan_item_name(std::string_view text, std::size_
     return pos;
 }
 
-namespace {
-
-// The '"' that closes a quoted string whose content starts at `begin`: the first one not escaped,
-// i.e. not preceded by an odd run of backslashes (a backslash escapes the byte after it).
-std::size_t closing_quote(std::string_view text, std::size_t begin) {
-    for (std::size_t from = begin;;) {
-        const std::size_t quote = text.find('"', from);
-        if (quote == std::string_view::npos) return quote;
-        std::size_t backslashes = 0;
-        while (quote - backslashes > begin && text[quote - backslashes - 1] == '\\') ++backslashes;
-        if (backslashes % 2 == 0) return quote;
-        from = quote + 1;
-    }
-}
-
-}  // namespace
-
 // Reads as much of the value as `text` holds. Kept bytes are the input bytes from the value's first
 // byte to its last, so they are kept as one run per call rather than token by token.
 std::size_t ResponseUnitParser::scan_value(std::string_view text, std::size_t pos) {
@@ -342,12 +312,12 @@ std::size_t ResponseUnitParser::scan_value(std::string_view text, std::size_t po
             ++pos;
             if (--depth_ == 0) return finish_value(pos);
         } else if (c == '"') {
-            const std::size_t end = closing_quote(text, pos + 1);
-            if (end == std::string_view::npos) {
+            const Token quoted = scan_quoted(text.substr(pos), Quoting::Lenient);
+            if (!quoted.ok()) {
                 fail("quoted string in FETCH item " + item_ + " is not closed");
                 return text.size();
             }
-            pos = end + 1;
+            pos += quoted.length;
             if (depth_ == 0) return finish_value(pos);
         } else if (c == '{' || c == '~') {
             keep(text.substr(run, pos - run));
@@ -371,7 +341,8 @@ std::size_t ResponseUnitParser::scan_value(std::string_view text, std::size_t po
 }
 
 void ResponseUnitParser::begin_literal(std::string_view text, std::size_t pos) {
-    if (pos != announcement_start(text)) return fail("'{' inside FETCH data is not a literal");
+    if (pos != literal_announcement_start(text))
+        return fail("'{' inside FETCH data is not a literal");
     LiteralScan announced = scan_literal_announcement(text, limits::kMaxRelayLiteral);
     if (!announced.header) return fail("malformed literal announcement in FETCH data");
     keep(text.substr(pos));
@@ -489,123 +460,6 @@ Result<ResponseUnit> parse_response_unit(std::string_view unit, std::size_t max_
     Result<ResponseUnit> result = parser.finish();
     if (error) return make_error("unreadable IMAP response: " + *error);
     return result;
-}
-
-namespace {
-
-MailboxCommandKind command_kind(std::string_view name) {
-    if (name == "SELECT") return MailboxCommandKind::Select;
-    if (name == "EXAMINE") return MailboxCommandKind::Examine;
-    if (name == "RENAME") return MailboxCommandKind::Rename;
-    if (name == "DELETE") return MailboxCommandKind::Delete;
-    return MailboxCommandKind::Other;
-}
-
-// Reads "tag SP [UID SP] name" from `rest`, leaving what follows the name.
-std::optional<CommandHead> read_head(std::string_view& rest) {
-    auto token = [&rest]() {
-        const std::size_t end = std::min(rest.find(' '), rest.size());
-        std::string_view out = rest.substr(0, end);
-        rest.remove_prefix(end);
-        return out;
-    };
-    CommandHead head;
-    std::string_view tag = token();
-    if (tag.empty() || tag.size() > limits::kMaxTagLength) return std::nullopt;
-    for (char c : tag)
-        if (!is_tag_char(static_cast<unsigned char>(c))) return std::nullopt;
-    head.tag.assign(tag);
-    if (!rest.starts_with(' ')) return std::nullopt;
-    rest.remove_prefix(1);
-    head.name = to_upper(token());
-    if (head.name == "UID") {
-        if (!rest.starts_with(' ')) return std::nullopt;
-        rest.remove_prefix(1);
-        head.uid = true;
-        head.name = to_upper(token());
-    }
-    if (head.name.empty()) return std::nullopt;
-    for (char c : head.name)
-        if (!is_atom_char(static_cast<unsigned char>(c))) return std::nullopt;
-    if (!head.uid) head.kind = command_kind(head.name);
-    return head;
-}
-
-// Reads an astring (atom, quoted string or literal with its CRLF and bytes) from `rest`.
-Result<std::string> read_astring(std::string_view& rest) {
-    if (rest.empty()) return make_error("mailbox name is missing");
-    if (rest.front() == '"') {
-        std::string out;
-        for (std::size_t i = 1; i < rest.size(); ++i) {
-            char c = rest[i];
-            if (c == '"') {
-                rest.remove_prefix(i + 1);
-                return out;
-            }
-            if (c == '\\' && i + 1 < rest.size()) c = rest[++i];
-            if (c == '\r' || c == '\n' || c == '\0') break;
-            out.push_back(c);
-        }
-        return make_error("quoted mailbox name is not closed");
-    }
-    if (rest.front() == '{') {
-        const std::size_t line_end = rest.find('\n');
-        if (line_end == std::string_view::npos)
-            return make_error("literal mailbox name has no announcement line");
-        LiteralScan scan =
-            scan_literal_announcement(rest.substr(0, line_end + 1), limits::kMaxPreAuthCommand);
-        if (!scan.header || scan.header->binary || rest.find('}') + 1 + 2 != line_end + 1)
-            return make_error("malformed literal mailbox name");
-        rest.remove_prefix(line_end + 1);
-        if (scan.header->size > rest.size())
-            return make_error("literal mailbox name is shorter than announced");
-        std::string out(rest.substr(0, static_cast<std::size_t>(scan.header->size)));
-        rest.remove_prefix(static_cast<std::size_t>(scan.header->size));
-        return out;
-    }
-    std::size_t end = 0;
-    while (end < rest.size() && is_astring_char(static_cast<unsigned char>(rest[end]))) ++end;
-    if (end == 0) return make_error("mailbox name is not an atom, quoted string or literal");
-    std::string out(rest.substr(0, end));
-    rest.remove_prefix(end);
-    return out;
-}
-
-}  // namespace
-
-std::optional<CommandHead> peek_command(std::string_view first_segment) {
-    std::string_view rest = strip_line_end(first_segment);
-    return read_head(rest);
-}
-
-Result<MailboxCommand> parse_mailbox_command(std::string_view command) {
-    std::string_view rest = command;
-    auto head = read_head(rest);
-    if (!head) return make_error("command has no valid tag and name");
-    if (head->kind == MailboxCommandKind::Other)
-        return make_error(head->name + " is not SELECT, EXAMINE, RENAME or DELETE");
-    MailboxCommand out;
-    out.head = std::move(*head);
-    if (!rest.starts_with(' ')) return make_error(out.head.name + " has no mailbox name");
-    rest.remove_prefix(1);
-    auto mailbox = read_astring(rest);
-    if (!mailbox) return mailbox.error();
-    out.mailbox = std::move(*mailbox);
-    if (out.head.kind == MailboxCommandKind::Rename) {
-        if (!rest.starts_with(' ')) return make_error("RENAME has no new mailbox name");
-        rest.remove_prefix(1);
-        auto new_name = read_astring(rest);
-        if (!new_name) return new_name.error();
-        out.new_name = std::move(*new_name);
-    }
-    const bool parameters = out.head.kind != MailboxCommandKind::Rename &&
-                            out.head.kind != MailboxCommandKind::Delete && rest.starts_with(" (");
-    if (parameters)
-        rest.remove_prefix(rest.find(')') == std::string_view::npos ? rest.size()
-                                                                    : rest.find(')') + 1);
-    if (strip_line_end(rest).size() != 0 || rest.empty())
-        return make_error(out.head.name + " has unexpected bytes after its arguments");
-    return out;
 }
 
 }  // namespace mb::protocol::imap

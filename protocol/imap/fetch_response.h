@@ -2,8 +2,8 @@
 // unit (as StreamFramer delivers it: line segments and literal body chunks, in order) that reads
 // FETCH metadata (UID, FLAGS, RFC822.SIZE, INTERNALDATE, MODSEQ, ENVELOPE) and the other responses
 // a cache tracker follows (EXISTS, EXPUNGE, VANISHED, SEARCH, status responses with UIDVALIDITY,
-// UIDNEXT, HIGHESTMODSEQ, READ-WRITE/READ-ONLY), plus a reader for the client commands that change
-// which mailbox those responses belong to (SELECT, EXAMINE, RENAME, DELETE, the UID prefix).
+// UIDNEXT, HIGHESTMODSEQ, READ-WRITE/READ-ONLY). The client commands that change which mailbox
+// those responses belong to are read by command_parser.h (peek_command, parse_mailbox_command).
 // Pure. The parser never holds a literal body it does not need: bodies of other FETCH items are
 // counted and dropped; what it keeps per unit is bounded by kMaxFetchMetadataBytes.
 #pragma once
@@ -129,25 +129,5 @@ Result<ResponseUnit> parse_response_unit(std::string_view unit,
 
 // Parses a uid-set ("1:3,7,9:8") into ranges; "*" is not allowed in responses.
 Result<std::vector<UidRange>> parse_uid_set(std::string_view text);
-
-enum class MailboxCommandKind { Select, Examine, Rename, Delete, Other };
-
-// The first segment of a client command, enough to decide whether to read it whole.
-struct CommandHead {
-    std::string tag;
-    std::string name;  // upper-case; for "UID FETCH" this is "FETCH" and `uid` is true
-    bool uid = false;
-    MailboxCommandKind kind = MailboxCommandKind::Other;
-};
-std::optional<CommandHead> peek_command(std::string_view first_segment);
-
-struct MailboxCommand {
-    CommandHead head;
-    std::string mailbox;   // SELECT/EXAMINE/DELETE/RENAME source; modified UTF-7 kept raw
-    std::string new_name;  // RENAME target
-};
-// Parses a whole SELECT/EXAMINE/RENAME/DELETE command (segments and literal bodies in order).
-// Mailbox names may be atoms, quoted strings or literals.
-Result<MailboxCommand> parse_mailbox_command(std::string_view command);
 
 }  // namespace mb::protocol::imap

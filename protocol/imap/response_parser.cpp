@@ -6,16 +6,11 @@
 
 #include "protocol/imap/syntax.h"
 #include "protocol/limits.h"
+#include "protocol/printable_text.h"
 
 namespace mb::protocol::imap {
 
 namespace {
-
-std::string_view strip_line_end(std::string_view line) {
-    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    return line;
-}
 
 std::string_view take_token(std::string_view& rest) {
     const std::size_t end = rest.find(' ');
@@ -100,7 +95,7 @@ bool has_capability(const std::vector<std::string_view>& capabilities, std::stri
 }
 
 Result<Response> parse_response(std::string_view line) {
-    std::string_view rest = strip_line_end(line);
+    std::string_view rest = without_line_end(line);
     for (char c : rest)
         if (c == '\0' || c == '\r' || c == '\n')
             return make_error("response line contains NUL, CR or LF");

@@ -9,51 +9,11 @@ namespace mb::protocol::imap {
 
 namespace {
 constexpr std::size_t kKeepCapacity = 4096;
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 }  // namespace
 
-LiteralScan scan_literal_announcement(std::string_view segment, std::uint64_t max_literal) {
-    if (!segment.empty() && segment.back() == '\n') segment.remove_suffix(1);
-    if (!segment.empty() && segment.back() == '\r') segment.remove_suffix(1);
-    if (segment.empty() || segment.back() != '}') return {};
-    std::size_t open = segment.size() - 1;
-    while (open > 0 && (is_digit(segment[open - 1]) || segment[open - 1] == '+')) --open;
-    if (open == 0 || segment[open - 1] != '{') return {};
-    std::string_view inside = segment.substr(open, segment.size() - 1 - open);
-    LiteralHeader header;
-    if (!inside.empty() && inside.back() == '+') {
-        header.non_sync = true;
-        inside.remove_suffix(1);
-    }
-    auto failed = [&](std::string reason) {
-        return LiteralScan{std::nullopt, reason, header.non_sync};
-    };
-    if (inside.empty() || !std::all_of(inside.begin(), inside.end(), is_digit))
-        return failed("malformed literal size {" +
-                      std::string(segment.substr(open, segment.size() - 1 - open)) +
-                      "}: expected {digits} or {digits+}");
-    if (inside.size() > limits::kMaxLiteralSizeDigits)
-        return failed("literal size has too many digits; send a smaller literal");
-    std::uint64_t size = 0;
-    for (char c : inside) {
-        const std::uint64_t digit = static_cast<std::uint64_t>(c - '0');
-        if (size > (UINT64_MAX - digit) / 10)
-            return failed("literal size does not fit in 64 bits; send a smaller literal");
-        size = size * 10 + digit;
-    }
-    if (size > max_literal)
-        return failed("literal of " + std::to_string(size) + " bytes exceeds the limit of " +
-                      std::to_string(max_literal) + " bytes");
-    header.size = size;
-    header.binary = open >= 2 && segment[open - 2] == '~';
-    return {header, {}, header.non_sync};
-}
-
 bool StreamFramer::at_unit_start() const {
-    return unit_start_ && !in_literal_ && partial_.empty() && !failure_;
+    // A released partial_ is the segment last returned, complete: no byte of a line is held.
+    return unit_start_ && !in_literal_ && (partial_.empty() || release_) && !failure_;
 }
 
 bool StreamFramer::abandon_literal() {

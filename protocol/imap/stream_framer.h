@@ -4,7 +4,8 @@
 // that are handed through as they arrive, then the same unit continues with the next segment.
 // Sans-I/O and incremental: the caller feeds what it read; every consumed byte is reported in
 // exactly one event, in order, so forwarding the event bytes reproduces the stream unchanged.
-// The framer owns only a line segment that spans feeds (bounded by max_line).
+// The framer owns only a line segment that spans feeds (bounded by max_line). Literal
+// announcements are read by protocol/imap/lexer (scan_literal_announcement).
 #pragma once
 
 #include <cstddef>
@@ -13,16 +14,10 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/imap/lexer.h"
 #include "protocol/limits.h"
 
 namespace mb::protocol::imap {
-
-struct LiteralHeader {
-    std::uint64_t size = 0;
-    bool non_sync = false;  // {n+}: the sender does not wait for a continuation
-    bool binary = false;    // ~{n}: RFC 3516 literal8
-    bool operator==(const LiteralHeader&) const = default;
-};
 
 struct StreamEvent {
     enum class Kind {
@@ -107,15 +102,5 @@ class StreamFramer {
     std::optional<std::string> failure_;  // sticky fatal error
     std::string overlong_;                // the bytes of an overlong segment, for its Error event
 };
-
-// The literal announced at the end of a line segment (CRLF or LF included or not).
-// Returns nullopt when the segment announces none; an Error text when the announcement is
-// malformed or exceeds max_literal.
-struct LiteralScan {
-    std::optional<LiteralHeader> header;
-    std::string error;      // non-empty when the segment ends in a malformed or oversized literal
-    bool non_sync = false;  // the announcement ended in "+}" (also when it is malformed)
-};
-LiteralScan scan_literal_announcement(std::string_view segment, std::uint64_t max_literal);
 
 }  // namespace mb::protocol::imap

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "protocol/imap/lexer.h"
 #include "protocol/imap/syntax.h"
 #include "protocol/printable_text.h"
 
@@ -14,31 +15,9 @@ namespace {
 constexpr std::string_view kMask = "***";
 
 // Length of the astring at the start of `text` (atom, quoted or literal with its body), or 0.
+// A trace reads leniently: whatever escapes a quoted string holds, it ends at its closing quote.
 std::size_t astring_length(std::string_view text) {
-    if (text.empty()) return 0;
-    if (text.front() == '"') {
-        for (std::size_t i = 1; i < text.size(); ++i) {
-            if (text[i] == '\\') {
-                ++i;
-            } else if (text[i] == '"') {
-                return i + 1;
-            }
-        }
-        return 0;
-    }
-    if (text.front() == '{') {
-        std::size_t i = 1;
-        std::size_t size = 0;
-        while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i < 12)
-            size = size * 10 + static_cast<std::size_t>(text[i++] - '0');
-        if (i < text.size() && text[i] == '+') ++i;
-        if (i == 1 || text.substr(i, 3) != "}\r\n") return 0;
-        i += 3;
-        return text.size() - i >= size ? i + size : 0;
-    }
-    std::size_t i = 0;
-    while (i < text.size() && is_astring_char(static_cast<unsigned char>(text[i]))) ++i;
-    return i;
+    return scan_astring(text, Quoting::Lenient, UINT64_MAX).length;
 }
 
 // Index of the first byte after `pos` that is not a space.

@@ -38,22 +38,4 @@ Secret pass_command(const Secret& password) {
     return secret_line("PASS ", password.reveal());
 }
 
-AuthCommand auth_command(std::string_view mechanism, const Secret& initial_response,
-                         std::size_t max_inline_line) {
-    const std::string& response = initial_response.reveal();
-    const std::string_view inline_response = response.empty() ? std::string_view("=") : response;
-    const std::string head = "AUTH " + one_line(mechanism);
-    if (head.size() + 1 + inline_response.size() + 2 <= max_inline_line)
-        return {secret_line(head + " ", inline_response), std::nullopt};
-    return {Secret(head + "\r\n"), secret_line("", response)};
-}
-
-std::string bearer_error_answer_line(sasl::BearerMechanism mechanism) {
-    return std::string(sasl::bearer_error_answer(mechanism)) + "\r\n";
-}
-
-std::string auth_cancel_line() {
-    return "*\r\n";
-}
-
 }  // namespace mb::protocol::pop3

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "protocol/sasl/bearer.h"
+#include "protocol/sasl/auth_command.h"
 #include "protocol/secret.h"
 
 namespace mb::protocol::smtp {
@@ -22,22 +22,14 @@ std::string ehlo_command(std::string_view domain);  // "EHLO <domain>\r\n"
 std::string starttls_command();                     // "STARTTLS\r\n"
 std::string quit_command();                         // "QUIT\r\n"
 
-struct AuthCommand {
-    Secret first_line;  // "AUTH <mech> <ir>\r\n", or "AUTH <mech>\r\n" when the response waits
-    // "<ir>\r\n" to send after the server's "334 " (nullopt when the response went inline).
-    std::optional<Secret> deferred_response;
-};
+using sasl::AuthCommand;
 
-// Puts the initial response inline when the whole line fits `max_inline_line` (an empty response
-// is sent as "="), else defers it.
-AuthCommand auth_command(std::string_view mechanism, const Secret& initial_response,
-                         std::size_t max_inline_line = kMaxInlineAuthLine);
-
-// The line that answers a bearer mechanism's error challenge ("334 <base64 JSON>"), so that the
-// server sends its 535: "\r\n" for XOAUTH2, "AQ==\r\n" for OAUTHBEARER.
-std::string bearer_error_answer_line(sasl::BearerMechanism mechanism);
-
-// "*\r\n": cancels an AUTH exchange (RFC 4954 §4).
-std::string auth_cancel_line();
+// "AUTH <mechanism>" with the initial response inline when the line fits max_inline_line (see
+// sasl::auth_command).
+inline AuthCommand auth_command(std::string_view mechanism,
+                                const std::optional<Secret>& initial_response,
+                                std::size_t max_inline_line = kMaxInlineAuthLine) {
+    return sasl::auth_command(mechanism, initial_response, max_inline_line);
+}
 
 }  // namespace mb::protocol::smtp

@@ -1,14 +1,14 @@
 // Fuzz target for the client side of IMAP: StreamFramer (client direction, pre-login limits) fed
-// in chunks sized by the input itself, every gathered command parsed by parse_command and
-// rendered by mask_trace_line, and CommandBoundary fed whole and in chunks. Aborts if the events
-// do not reproduce the consumed bytes or the two boundaries disagree.
+// in chunks sized by the input itself, every gathered command parsed by parse_command,
+// peek_command and parse_mailbox_command and rendered by mask_trace_line (all of them read tokens
+// with protocol/imap/lexer), and a framer with relay limits fed whole and in chunks. Aborts if the
+// events do not reproduce the consumed bytes or the two framers disagree on the command boundary.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
-#include "protocol/imap/command_boundary.h"
 #include "protocol/imap/command_parser.h"
 #include "protocol/imap/stream_framer.h"
 #include "protocol/imap/trace_mask.h"
@@ -24,13 +24,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     (void)parse_command(input);
 
-    // CommandBoundary must agree with itself however the bytes are split.
-    CommandBoundary whole;
-    whole.feed(input);
-    CommandBoundary pieces;
+    // Whether the client stopped between two commands (the relay's LOGOUT decision) must not
+    // depend on how the bytes were split.
+    const StreamFramer::Options relay{StreamFramer::Direction::ClientToServer, 4096,
+                                      limits::kMaxRelayLiteral};
+    StreamFramer whole(relay);
+    whole.feed(input, [](const StreamEvent&) {});
+    StreamFramer pieces(relay);
     for (std::size_t offset = 0; offset < input.size(); offset += chunk)
-        pieces.feed(input.substr(offset, chunk));
-    if (whole.at_boundary() != pieces.at_boundary()) std::abort();
+        pieces.feed(input.substr(offset, chunk), [](const StreamEvent&) {});
+    if (whole.at_unit_start() != pieces.at_unit_start()) std::abort();
 
     StreamFramer framer(
         {StreamFramer::Direction::ClientToServer, 4096, limits::kMaxPreAuthLiteral});
@@ -54,6 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             unit.append(event.bytes);
             if (event.ends_unit) {
                 (void)parse_command(unit);
+                (void)peek_command(unit);
+                (void)parse_mailbox_command(unit);
                 (void)mask_trace_line(unit, TraceDirection::Command, false);
                 (void)mask_trace_line(unit, TraceDirection::Command, true);
                 unit.clear();

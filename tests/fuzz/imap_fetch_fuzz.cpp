@@ -10,6 +10,7 @@
 #include <string_view>
 #include <variant>
 
+#include "protocol/imap/command_parser.h"
 #include "protocol/imap/envelope.h"
 #include "protocol/imap/fetch_response.h"
 #include "protocol/imap/stream_framer.h"

@@ -1,8 +1,11 @@
-"""Shared helpers for the bridge's integration tests: mailbridge configs that point at the rig,
-a started bridge (BridgeDaemon), a raw IMAP client that keeps the exact bytes (RawImap), direct
-token logins to the rig's Dovecot, and tiny fake upstreams for failure cases a real server cannot
-show (wrong certificate host, no STARTTLS, silence)."""
+"""Shared helpers for the bridge's integration tests (and the benchmarks): mailbridge configs
+(server_block, account_block, daemon_block: the only places the tests spell them), the one bridge
+fixture (BridgeDaemon, any protocols and proxies; rig_bridge in front of the rig's Dovecot), a raw
+IMAP client that keeps the exact bytes (RawImap), direct token logins to the rig's Dovecot, and
+tiny fake upstreams for failure cases a real server cannot show (wrong certificate host, no
+STARTTLS, silence). Polls use wait_until (rig.waiting), ports free_port (rig.ports)."""
 import base64
+import json
 import os
 import re
 import socket
@@ -10,11 +13,13 @@ import subprocess
 import ssl
 import tempfile
 import threading
-import time
+from dataclasses import dataclass
 
 import process_stats
-from mailbridge_process import MailbridgeProcess, free_port, http_get
+from mailbridge_process import MailbridgeProcess, http_get
 from rig import clients
+from rig.ports import free_port
+from rig.waiting import wait_until  # noqa: F401 - the one poll helper, for the tests too
 
 ALICE = "alice@example.com"
 BOB = "bob@example.com"
@@ -28,16 +33,31 @@ SANITIZED = bool(os.environ.get("MAILBRIDGE_SANITIZED"))
 
 # ---- configuration ---------------------------------------------------------------------------------
 def server_block(name, listen_port, upstream_port, upstream_tls="implicit", ca_file="",
-                 upstream_host="127.0.0.1", protocol="imap"):
-    return f"""
+                 upstream_host="127.0.0.1", protocol="imap", proxy="", extra="",
+                 listen_host="127.0.0.1"):
+    """One [[server]] table (the only place the tests spell one). proxy: the name of a [[proxy]]
+    ("" = direct); extra: more lines of the table, e.g. local_tls_lines()."""
+    text = f"""
 [[server]]
 name = "{name}"
 protocol = "{protocol}"
-listen = "127.0.0.1:{listen_port}"
+listen = "{listen_host}:{listen_port}"
 upstream = "{upstream_host}:{upstream_port}"
 upstream_tls = "{upstream_tls}"
 ca_file = "{ca_file}"
 """
+    if proxy:
+        text += f'proxy = "{proxy}"\n'
+    if extra:
+        text += extra if extra.endswith("\n") else extra + "\n"
+    return text
+
+
+def local_tls_lines(pki, mode):
+    """[[server]] lines for TLS towards local clients (mode "starttls" or "implicit") with the
+    rig's server certificate."""
+    return (f'local_tls = "{mode}"\nlocal_cert = "{pki.server_cert}"\n'
+            f'local_key = "{pki.server_key}"\n')
 
 
 def account_block(rig, name, login, cc_email=None, upstream_user="", token_endpoint=None,
@@ -75,35 +95,69 @@ failed_login_block_max = {failed_login_block_max}
 """
 
 
-class BridgeDaemon:
-    """A running `mailbridge run` whose [[server]] listeners are named; .port[name] gives each
-    listener's local port. Start with BridgeDaemon.start(); always .stop()."""
+@dataclass
+class Listener:
+    """One [[server]] of a BridgeDaemon. A plain tuple (name, upstream_port, upstream_tls, ca_file
+    [, upstream_host]) stands for the same. protocol None: the BridgeDaemon's protocol;
+    listen_port None: a free port; proxy, extra, listen_host: as in server_block()."""
+    name: str
+    upstream_port: int
+    upstream_tls: str = "implicit"
+    ca_file: str = ""
+    upstream_host: str = "127.0.0.1"
+    protocol: str = None
+    proxy: str = ""
+    extra: str = ""
+    listen_host: str = "127.0.0.1"
+    listen_port: int = None
 
-    def __init__(self, directory, servers, accounts, log_level=3, connect_timeout=10,
-                 idle_timeout=1800, upstream_backoff_max=0, protocols=None, daemon_extra="",
-                 failed_login_block_max=0):
-        """servers: [(name, upstream_port, upstream_tls, ca_file[, upstream_host])];
-        accounts: config text of [[account]] blocks; protocols: {name: "pop3"|"smtp"} for
-        listeners that are not IMAP."""
+
+class BridgeDaemon:
+    """A `mailbridge run` whose [[server]] listeners are named; .port[name] gives each listener's
+    local port, .protocol[name] its protocol. Start with .start() (or `with`); always .stop().
+
+    servers: Listener or tuples (see Listener); protocol: of every listener that names none;
+    accounts: [[account]] texts; proxies: [[proxy]] texts; env: the daemon's environment; the
+    rest: [daemon] settings (daemon_block)."""
+
+    def __init__(self, directory, servers, accounts, protocol="imap", proxies=(), env=None,
+                 log_level=3, connect_timeout=10, idle_timeout=1800, upstream_backoff_max=0,
+                 daemon_extra="", failed_login_block_max=0):
         self.health_port = free_port()
         self.port = {}
+        self.protocol = {}
         text = daemon_block(self.health_port, log_level, connect_timeout, idle_timeout,
                             upstream_backoff_max, daemon_extra, failed_login_block_max)
+        text += "".join(proxies)
         for entry in servers:
-            name, upstream_port, tls, ca = entry[:4]
-            host = entry[4] if len(entry) > 4 else "127.0.0.1"
-            self.port[name] = free_port()
-            text += server_block(name, self.port[name], upstream_port, tls, ca, host,
-                                 (protocols or {}).get(name, "imap"))
+            listener = entry if isinstance(entry, Listener) else Listener(*entry)
+            self.port[listener.name] = listener.listen_port or free_port()
+            self.protocol[listener.name] = listener.protocol or protocol
+            text += server_block(listener.name, self.port[listener.name], listener.upstream_port,
+                                 listener.upstream_tls, listener.ca_file, listener.upstream_host,
+                                 self.protocol[listener.name], listener.proxy, listener.extra,
+                                 listener.listen_host)
         text += "".join(accounts)
         self.config_text = text
-        self.process = MailbridgeProcess(directory, text)
+        self.process = MailbridgeProcess(directory, text, env=env)
+
+    @property
+    def health_url(self):
+        return f"http://127.0.0.1:{self.health_port}"
 
     def start(self, timeout=20):
-        self.process.start(health_url=f"http://127.0.0.1:{self.health_port}/healthz", timeout=timeout)
-        for port in self.port.values():
-            self.process.wait_until(lambda p=port: _accepts(p), timeout, f"bridge listener {port}")
+        """Start and wait until /healthz answers and /readyz reports every listener up with its
+        protocol (no client connects: a probe would dial upstream and count as a session)."""
+        self.process.start(health_url=self.health_url + "/healthz", timeout=timeout)
+        wait_until(self._listening, timeout, f"listeners {sorted(self.port)} up in /readyz")
         return self
+
+    def _listening(self):
+        if not self.alive():
+            raise AssertionError(f"mailbridge exited with {self.process.process.returncode}:\n"
+                                 f"{self.log()[-2000:]}")
+        up = {l["name"]: l["protocol"] for l in self.readyz()["listeners"] if l["up"]}
+        return all(up.get(name) == protocol for name, protocol in self.protocol.items())
 
     def stop(self):
         try:
@@ -120,7 +174,7 @@ class BridgeDaemon:
     def assert_alive(self, after):
         """The daemon still runs and answers its health endpoint."""
         try:
-            status = http_get(f"http://127.0.0.1:{self.health_port}/healthz", timeout=5)[0]
+            status = http_get(self.health_url + "/healthz", timeout=5)[0]
         except OSError:
             status = None
         code = self.process.process.poll()
@@ -147,36 +201,56 @@ class BridgeDaemon:
         return process_stats.rss_kib(self.pid)
 
     def metrics(self):
-        return http_get(f"http://127.0.0.1:{self.health_port}/metrics")[1]
+        return http_get(self.health_url + "/metrics")[1]
+
+    def metric(self, name, **labels):
+        """The value of one sample in /metrics (labels in the daemon's order), or None."""
+        return metric_value(self.metrics(), name, **labels)
+
+    def readyz(self):
+        return json.loads(http_get(self.health_url + "/readyz")[1])
 
 
-def _accepts(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            s.settimeout(2)
-            return s.recv(200).startswith((b"* OK", b"+OK", b"220"))  # IMAP, POP3, SMTP
-    except OSError:
-        return False
+def metric_value(metrics_text, name, **labels):
+    """The value of the sample `name{labels}` in a /metrics text (labels in the daemon's order;
+    none: the unlabelled sample), or None when there is no such sample."""
+    key = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+    found = re.search(r"(?m)^" + re.escape(key) + r" (\S+)$", metrics_text)
+    return float(found.group(1)) if found else None
+
+
+# Each protocol's listeners in front of the rig's Dovecot: name → (Dovecot port name, upstream_tls).
+RIG_LISTENERS = {
+    "imap": {"imaps": ("imaps", "implicit"), "starttls": ("imap", "starttls")},
+    "pop3": {"pop3s": ("pop3s", "implicit"), "stls": ("pop3", "starttls")},
+    "smtp": {"submissions": ("submissions", "implicit"), "submission": ("submission", "starttls")},
+}
+
+
+def rig_bridge(rig, directory=None, protocol="imap", listeners=None, accounts=None,
+               extra_accounts=(), extra_servers=(), start=True, **kw):
+    """A BridgeDaemon in front of the rig's Dovecot: the `protocol`'s listeners of RIG_LISTENERS
+    (only those named in `listeners` if given) plus `extra_servers`; accounts 'alice' and 'bob'
+    (each with its own client-credentials client) unless `accounts`, plus `extra_accounts`; in
+    `directory` (default: a new temporary one); started unless start=False. kw: BridgeDaemon's."""
+    d, ca = rig.dovecot, rig.pki.ca_cert
+    servers = [(name, d.ports[dovecot_port], tls, ca)
+               for name, (dovecot_port, tls) in RIG_LISTENERS[protocol].items()
+               if listeners is None or name in listeners]
+    if accounts is None:
+        accounts = [account_block(rig, "alice", ALICE), account_block(rig, "bob", BOB)]
+    daemon = BridgeDaemon(directory or tempfile.mkdtemp(prefix="mb-bridge-"),
+                          [*servers, *extra_servers], [*accounts, *extra_accounts],
+                          protocol=protocol, **kw)
+    return daemon.start() if start else daemon
 
 
 def imaps_bridge(rig, prefix="mb-bench-", accounts=None, **kw):
-    """A BridgeDaemon (not started) in a new temporary directory, with one listener 'imaps' in
-    front of the rig's Dovecot IMAPS and account 'alice' unless `accounts` are given: the
-    benchmarks' bridge."""
-    return BridgeDaemon(tempfile.mkdtemp(prefix=prefix),
-                        [("imaps", rig.dovecot.ports["imaps"], "implicit", rig.pki.ca_cert)],
-                        accounts if accounts is not None else [account_block(rig, "alice", ALICE)],
-                        **kw)
-
-
-def standard_bridge(rig, directory, log_level=3, extra_accounts=(), extra_servers=(), **kw):
-    """Listeners 'imaps' (Dovecot IMAPS, implicit TLS) and 'starttls' (Dovecot IMAP + STARTTLS);
-    accounts 'alice' and 'bob' (each with its own client-credentials client)."""
-    d = rig.dovecot
-    servers = [("imaps", d.ports["imaps"], "implicit", rig.pki.ca_cert),
-               ("starttls", d.ports["imap"], "starttls", rig.pki.ca_cert), *extra_servers]
-    accounts = [account_block(rig, "alice", ALICE), account_block(rig, "bob", BOB), *extra_accounts]
-    return BridgeDaemon(directory, servers, accounts, log_level=log_level, **kw).start()
+    """The benchmarks' bridge (not started), in a new temporary directory: listener 'imaps' in
+    front of the rig's Dovecot IMAPS and account 'alice' unless `accounts` are given."""
+    return rig_bridge(rig, tempfile.mkdtemp(prefix=prefix), listeners=["imaps"],
+                      accounts=accounts if accounts is not None else [account_block(rig, "alice", ALICE)],
+                      start=False, **kw)
 
 
 # ---- raw IMAP ------------------------------------------------------------------------------------------
@@ -435,13 +509,3 @@ _PLAIN_DIALOGUES = {
 def closed_port():
     """A loopback port nobody listens on (connections are refused)."""
     return free_port()
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-

@@ -2,20 +2,15 @@
 waits for the health endpoint, and stops it (SIGTERM, then SIGKILL) even when a test fails."""
 import os
 import signal
-import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from rig.ports import free_port  # noqa: F401 - the one free_port, importable from here too
+from rig.waiting import wait_until
+
 BINARY = os.environ.get("MAILBRIDGE_BIN", str(Path(__file__).resolve().parents[2] / "build" / "mailbridge"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_cli(*args, input_text=None, timeout=30, env=None):
@@ -54,8 +49,8 @@ class MailbridgeProcess:
         self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
                                         env=self.env, start_new_session=True)
         if health_url:
-            self.wait_until(lambda: self._healthy(health_url), timeout,
-                            f"mailbridge health endpoint {health_url}")
+            wait_until(lambda: self._healthy(health_url), timeout,
+                       f"mailbridge health endpoint {health_url}")
         return self
 
     def _healthy(self, url):
@@ -65,15 +60,6 @@ class MailbridgeProcess:
             return http_get(url, timeout=1)[0] == 200
         except OSError:
             return False
-
-    @staticmethod
-    def wait_until(predicate, timeout, what):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
     def rewrite_config(self, config_text):
         self.config_path.write_text(config_text)
@@ -104,4 +90,4 @@ class MailbridgeProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def wait_for_log(self, text, timeout=10):
-        self.wait_until(lambda: text in self.log(), timeout, f"log line containing {text!r}")
+        wait_until(lambda: text in self.log(), timeout, f"log line containing {text!r}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bridge_fixtures import (ALICE, LOCAL_PASSWORD, TIMEOUT, RawImap, direct_session,
-                             standard_bridge, wait_for)
+                             rig_bridge, wait_until)
 from mailbridge_process import MailbridgeProcess, run_cli
 
 FETCH_ITEMS = "(UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)"
@@ -21,7 +21,7 @@ FETCH_ITEMS = "(UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE)"
 
 @pytest.fixture(scope="module")
 def bridge(rig, tmp_path_factory):
-    daemon = standard_bridge(rig, tmp_path_factory.mktemp("cache-bridge"))
+    daemon = rig_bridge(rig, tmp_path_factory.mktemp("cache-bridge"))
     yield daemon
     daemon.stop()
 
@@ -153,7 +153,7 @@ def wait_rows(daemon, mailbox, predicate, what):
         last = cached_rows(daemon, mailbox)
         return predicate(last)
     try:
-        wait_for(check, 10, what)
+        wait_until(check, 10, what)
     except AssertionError:
         raise AssertionError(f"{what}; the cache holds {sorted(last)}")
     return last
@@ -334,13 +334,15 @@ def test_uidvalidity_change_empties_the_mailbox(rig, bridge):
             assert b"O1 OK" in done, done
         finally:
             other.close()
-        time.sleep(1.1)  # Dovecot derives UIDVALIDITY from the clock
+        # Dovecot derives UIDVALIDITY from the clock: recreated within the same second, the
+        # mailbox could get the same one.
+        wait_until(lambda: time.time() >= first + 1, 10, "the clock past the first UIDVALIDITY")
         second = make_folder(rig, folder, 1)
         assert second != first
 
         _, done = s.command("V4", f'SELECT "{folder}"')
         assert b"V4 OK" in done, done
-        wait_for(lambda: (mailbox_row(bridge, folder) or (None,))[0] == second, 10,
+        wait_until(lambda: (mailbox_row(bridge, folder) or (None,))[0] == second, 10,
                  "the new UIDVALIDITY cached")
         assert cached_rows(bridge, folder) == {}
         s.command("V5", "UID FETCH 1:* (UID FLAGS)")
@@ -365,7 +367,7 @@ def test_rename_and_delete_through_the_bridge(rig, bridge):
         assert mailbox_row(bridge, folder) is None
         _, done = s.command("R5", f'DELETE "{folder}-new"')
         assert b"R5 OK" in done, done
-        wait_for(lambda: mailbox_row(bridge, f"{folder}-new") is None, 10, "mailbox dropped")
+        wait_until(lambda: mailbox_row(bridge, f"{folder}-new") is None, 10, "mailbox dropped")
     finally:
         s.close()
 
@@ -383,7 +385,7 @@ def test_metrics_report_the_cached_rows(rig, bridge):
     def counted():
         found = pattern.search(bridge.metrics())
         return found and int(found.group(1)) >= len(rig.seeded)
-    wait_for(counted, 25, "mailbridge_cache_rows for alice (counted every 10 s)")
+    wait_until(counted, 25, "mailbridge_cache_rows for alice (counted every 10 s)")
     metrics = bridge.metrics()
     applied = re.search(r'^mailbridge_cache_updates\{result="applied"\} (\d+)', metrics, re.M)
     assert applied and int(applied.group(1)) >= len(rig.seeded)
@@ -410,8 +412,14 @@ def test_cli_unknown_account_and_missing_database(rig, bridge, tmp_path):
     assert "no metadata cache yet" in missing.stderr
 
 
+def handled_updates(daemon):
+    """Cache updates the writer applied or found unchanged so far (mailbridge_cache_updates)."""
+    return sum(daemon.metric("mailbridge_cache_updates", result=result) or 0
+               for result in ("applied", "unchanged"))
+
+
 def test_sigkill_during_heavy_caching_leaves_a_sound_database(rig, tmp_path):
-    daemon = standard_bridge(rig, tmp_path / "killed")
+    daemon = rig_bridge(rig, tmp_path / "killed")
     stop = threading.Event()
     errors = []
 
@@ -430,9 +438,12 @@ def test_sigkill_during_heavy_caching_leaves_a_sound_database(rig, tmp_path):
     for t in threads:
         t.start()
     try:
-        wait_for(lambda: cache_file(daemon).exists() and cached_rows(daemon, "INBOX"), 10,
-                 "caching under way")
-        time.sleep(1.5)
+        wait_until(lambda: cache_file(daemon).exists() and cached_rows(daemon, "INBOX"), 10,
+                   "caching under way")
+        # The writer keeps committing: a few hundred more updates handled since, then the kill.
+        handled = handled_updates(daemon)
+        wait_until(lambda: handled_updates(daemon) >= handled + 300, 20,
+                   "300 more cache updates handled by the writer")
         daemon.process.kill()  # SIGKILL, mid-write
     finally:
         stop.set()

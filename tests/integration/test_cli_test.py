@@ -7,8 +7,9 @@ import re
 
 from bridge_fixtures import (ALICE, BridgeDaemon, RawImap, account_block, closed_port,
                              daemon_block, server_block)
-from mailbridge_process import free_port, run_cli
-from test_proxy import proxied_server_block, proxy_block
+from mailbridge_process import run_cli
+from rig.ports import free_port
+from test_proxy import proxy_block
 
 STEP_LINE = re.compile(r"^  (ok|FAIL) +(.+?) +(\d+\.\d) ms *([^\n]*)$", re.M)
 
@@ -31,9 +32,8 @@ def test_every_step_passes_direct_starttls_and_through_squid_digest(rig, tmp_pat
     text += server_block("imaps", free_port(), d.ports["imaps"], "implicit", ca)
     text += server_block("starttls", free_port(), d.ports["imap"], "starttls", ca)
     text += proxy_block("corp", f"http://127.0.0.1:{rig.squid_digest.port}", "digest")
-    text += proxied_server_block("digest", free_port(), d.ports["imaps"], "implicit", ca, "corp")
-    text += proxied_server_block("smtp", free_port(), d.ports["submission"], "starttls", ca, "",
-                                 protocol="smtp").replace('proxy = ""\n', "")
+    text += server_block("digest", free_port(), d.ports["imaps"], "implicit", ca, proxy="corp")
+    text += server_block("smtp", free_port(), d.ports["submission"], "starttls", ca, protocol="smtp")
     # The token endpoint is named "localhost" so that no_proxy keeps OAuth calls off squid.
     text += account_block(rig, "alice", ALICE,
                           token_endpoint=rig.oauth.token_endpoint.replace("127.0.0.1", "localhost"))

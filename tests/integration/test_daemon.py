@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbridge_process import MailbridgeProcess, free_port, http_get, run_cli
+from mailbridge_process import MailbridgeProcess, http_get, run_cli
+from rig.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET_CLIENT = "cs-Zq81-never-log-me-4477"

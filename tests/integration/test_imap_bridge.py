@@ -16,13 +16,13 @@ import pytest
 
 from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, RawImap,
                              account_block, assert_tagged, bridge_session, direct_session, plain_ir,
-                             standard_bridge)
+                             rig_bridge)
 from rig import seeder
 
 
 @pytest.fixture(scope="module")
 def bridge(rig, tmp_path_factory):
-    daemon = standard_bridge(rig, tmp_path_factory.mktemp("bridge"))
+    daemon = rig_bridge(rig, tmp_path_factory.mktemp("bridge"))
     yield daemon
     daemon.stop()
 

@@ -8,13 +8,13 @@ import poplib
 import re
 import signal
 import smtplib
-import socket
 
 import pytest
 
-from bridge_fixtures import (ALICE, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, RawImap, account_block,
-                             assert_tagged, plain_ir, server_block, wait_for)
-from mailbridge_process import free_port
+from bridge_fixtures import (ALICE, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, Listener, RawImap,
+                             account_block, assert_tagged, local_tls_lines, plain_ir, server_block,
+                             wait_until)
+from rig.ports import free_port
 from rig import clients
 
 # listener name → (protocol, Dovecot port name, local_tls)
@@ -27,36 +27,14 @@ LISTENERS = {
 }
 
 
-def _greets(port, implicit, ca_file):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as raw:
-            raw.settimeout(2)
-            s = clients.ssl_context(ca_file).wrap_socket(raw, server_hostname="127.0.0.1") \
-                if implicit else raw
-            return s.recv(200).startswith((b"* OK", b"+OK", b"220"))
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def bridge(rig, tmp_path_factory):
     d, pki = rig.dovecot, rig.pki
     daemon = BridgeDaemon(tmp_path_factory.mktemp("local-tls"),
-                          [(name, d.ports[up], "implicit", pki.ca_cert)
-                           for name, (_, up, _) in LISTENERS.items()],
-                          [account_block(rig, "alice", ALICE)],
-                          protocols={name: proto for name, (proto, _, _) in LISTENERS.items()})
-    text = daemon.config_text
-    for name, (_, _, mode) in LISTENERS.items():
-        text = text.replace(f'name = "{name}"\n',
-                            f'name = "{name}"\nlocal_tls = "{mode}"\nlocal_cert = "{pki.server_cert}"\n'
-                            f'local_key = "{pki.server_key}"\n')
-    daemon.process.rewrite_config(text)
-    daemon.process.start(health_url=f"http://127.0.0.1:{daemon.health_port}/healthz")
-    for name, (_, _, mode) in LISTENERS.items():
-        daemon.process.wait_until(
-            lambda p=daemon.port[name], i=mode == "implicit": _greets(p, i, pki.ca_cert),
-            TIMEOUT, f"listener {name}")
+                          [Listener(name, d.ports[up], "implicit", pki.ca_cert, protocol=protocol,
+                                    extra=local_tls_lines(pki, mode))
+                           for name, (protocol, up, mode) in LISTENERS.items()],
+                          [account_block(rig, "alice", ALICE)]).start()
     yield daemon
     assert daemon.stop() == 0
 
@@ -171,18 +149,17 @@ def test_smtp_starttls_listener_refuses_auth_before_tls(rig, bridge):
 def test_warns_about_plain_listeners_off_loopback(rig, tmp_path):
     """Binds 0.0.0.0 on ephemeral ports; the test only connects over 127.0.0.1."""
     d = rig.dovecot
-    daemon = BridgeDaemon(tmp_path, [("exposed", d.ports["imaps"], "implicit", rig.pki.ca_cert),
-                                     ("guarded", d.ports["imaps"], "implicit", rig.pki.ca_cert),
-                                     ("local", d.ports["imaps"], "implicit", rig.pki.ca_cert)],
+    ca = rig.pki.ca_cert
+    daemon = BridgeDaemon(tmp_path, [Listener("exposed", d.ports["imaps"], "implicit", ca,
+                                              listen_host="0.0.0.0"),
+                                     Listener("guarded", d.ports["imaps"], "implicit", ca,
+                                              listen_host="0.0.0.0",
+                                              extra=local_tls_lines(rig.pki, "implicit")),
+                                     Listener("local", d.ports["imaps"], "implicit", ca)],
                           [account_block(rig, "alice", ALICE)])
-    text = daemon.config_text
-    text = text.replace(f'127.0.0.1:{daemon.port["exposed"]}', f'0.0.0.0:{daemon.port["exposed"]}')
-    text = text.replace(f'listen = "127.0.0.1:{daemon.port["guarded"]}"',
-                        f'listen = "0.0.0.0:{daemon.port["guarded"]}"\nlocal_tls = "implicit"\n'
-                        f'local_cert = "{rig.pki.server_cert}"\nlocal_key = "{rig.pki.server_key}"')
-    text = text.replace(f'health_listen = "127.0.0.1:', 'health_listen = "0.0.0.0:')
+    text = daemon.config_text.replace('health_listen = "127.0.0.1:', 'health_listen = "0.0.0.0:')
     daemon.process.rewrite_config(text)
-    daemon.process.start(health_url=f"http://127.0.0.1:{daemon.health_port}/healthz")
+    daemon.start()
     try:
         log = daemon.log()
         assert re.search(r" warning \[\[server\]\] exposed listens on 0\.0\.0\.0:\d+ \(not "
@@ -192,11 +169,10 @@ def test_warns_about_plain_listeners_off_loopback(rig, tmp_path):
 
         # A reload reports only what is new: a second exposed listener, not the first again.
         added = free_port()
-        text += server_block("added", added, d.ports["imaps"], "implicit", rig.pki.ca_cert) \
-            .replace("127.0.0.1:" + str(added), "0.0.0.0:" + str(added))
+        text += server_block("added", added, d.ports["imaps"], "implicit", ca, listen_host="0.0.0.0")
         daemon.process.rewrite_config(text)
         daemon.process.signal(signal.SIGHUP)
-        wait_for(lambda: "reloaded " in daemon.log(), TIMEOUT, "the reload")
+        wait_until(lambda: "reloaded " in daemon.log(), TIMEOUT, "the reload")
         log = daemon.log()
         assert re.search(r" warning reload: \[\[server\]\] added listens on 0\.0\.0\.0", log), log
         assert log.count("[[server]] exposed listens") == 1, log

@@ -10,7 +10,7 @@ import socket
 import time
 
 from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, RawImap,
-                             account_block, assert_tagged, wait_for)
+                             account_block, assert_tagged, wait_until)
 from mailbridge_process import run_cli
 from rig.tcp_forwarder import TcpForwarder
 
@@ -59,6 +59,9 @@ def test_guessing_is_slowed_closed_and_costs_the_upstream_nothing(rig, tmp_path)
             if wait:
                 waits.append(int(wait.group(1)))
                 if checked < 3:  # let the block end twice: the next one must be longer
+                    # A kept sleep: the scenario is a client that waits as long as the bridge
+                    # told it to; no signal ends a block but the clock (a probing login would be
+                    # one more guess).
                     time.sleep(int(wait.group(1)) + 0.1)
             if answers == 3:  # the third failure ends the connection
                 bye = imap.read_response_line()
@@ -171,7 +174,7 @@ def test_failure_answers_name_no_file_but_the_log_does(rig, tmp_path):
             line = login_line(imap, "L1", ALICE, "some-password-1234")[-1]
         assert_tagged(line, "L1", "NO", r"\[UNAVAILABLE\]", "cannot be checked now")
         assert b"secret-dir" not in line and b"alice.pw" not in line, line
-        wait_for(lambda: "secret-dir/alice.pw" in bridge.log(), 5, "the log naming the file")
+        wait_until(lambda: "secret-dir/alice.pw" in bridge.log(), 5, "the log naming the file")
 
 
 def test_logins_do_not_grow_the_set_of_masked_log_values(rig_factory, tmp_path):

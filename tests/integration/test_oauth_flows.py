@@ -20,8 +20,9 @@ import urllib.request
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, BridgeDaemon, account_block
+from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, BridgeDaemon, account_block, wait_until
 from mailbridge_process import BINARY, http_get
+from rig.waiting import WaitTimeout
 
 SCOPES = '["openid", "offline_access", "mail"]'
 
@@ -67,17 +68,20 @@ class AuthProcess:
             self.lines.append(line)
 
     def wait_for(self, pattern, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The match of `pattern` in the first output line that has one."""
+        def found():
             for line in list(self.lines):
                 m = re.search(pattern, line)
                 if m:
                     return m
             if self.process.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"no {pattern!r} in auth output: {''.join(self.lines)}"
-                             f"{self.process.stderr.read() if self.process.poll() is not None else ''}")
+                raise WaitTimeout("`mailbridge auth` ended")
+            return None
+        try:
+            return wait_until(found, timeout, f"{pattern!r} in the output of `mailbridge auth`")
+        except WaitTimeout as ended:
+            raise AssertionError(f"{ended}: no {pattern!r} in auth output: {''.join(self.lines)}"
+                                 f"{self.process.stderr.read() if self.process.poll() is not None else ''}")
 
     def finish(self, timeout=30):
         code = self.process.wait(timeout)
@@ -168,6 +172,17 @@ def readyz_account(bridge, name, login):
         if account["name"] == name and account["login"] == login:
             return account
     return None
+
+
+def wait_token_expired(bridge, name, login, timeout=30):
+    """Until the access token the bridge holds now for (name, login) has expired: the end /readyz
+    gives for it (unix seconds) has passed, or /readyz no longer reports a valid one."""
+    until = readyz_account(bridge, name, login)["token_valid_until"]
+
+    def expired():
+        return (until is None or time.time() >= until + 1
+                or readyz_account(bridge, name, login)["token_state"] != "valid")
+    wait_until(expired, timeout, f"the access token of {name} ({login}) in the bridge to expire")
 
 
 def test_authorization_code_flow_then_bridge_login(rig, tmp_path):
@@ -319,7 +334,7 @@ def test_refresh_rotation_restart_and_revocation(rig_factory, tmp_path):
     bridge.start()
     try:
         imap_login(bridge.port["imaps"])
-        time.sleep(9)  # the access token has expired
+        wait_token_expired(bridge, "alice", ALICE)
         imap_login(bridge.port["imaps"])
         second = stored_rows(state_dir)[("alice", ALICE)]
         assert second["access"] != first["access"]
@@ -335,7 +350,7 @@ def test_refresh_rotation_restart_and_revocation(rig_factory, tmp_path):
         third = stored_rows(state_dir)[("alice", ALICE)]
         # A revoked refresh token: the next refresh fails for this login only.
         short.oauth.revoke(third["refresh"], "refresh_token")
-        time.sleep(9)
+        wait_token_expired(bridge, "alice", ALICE)
         message = imap_login_refused(bridge.port["imaps"])
         assert "mailbridge auth alice" in message, message
         state = readyz_account(bridge, "alice", ALICE)
@@ -396,14 +411,17 @@ def auth_page(bridge, account, login=None, method="GET", headers=None):
 
 
 def wait_for_phase(bridge, account, login, phases, timeout=40):
-    deadline = time.monotonic() + timeout
-    while True:
+    last = {}
+
+    def in_phase():
         status, state = auth_page(bridge, account, login, headers=ADMIN)
         assert status == 200, state
-        if state["phase"] in phases:
-            return state
-        assert time.monotonic() < deadline, f"still {state} after {timeout} s"
-        time.sleep(0.2)
+        last["state"] = state
+        return state if state["phase"] in phases else None
+    try:
+        return wait_until(in_phase, timeout, f"phase {sorted(phases)} of {account}", interval=0.2)
+    except WaitTimeout:
+        raise AssertionError(f"still {last['state']} after {timeout} s")
 
 
 def test_daemon_auth_page_authorizes_logins_of_a_running_daemon(rig, tmp_path):
@@ -513,10 +531,8 @@ def test_admin_token_from_a_file_and_after_a_reload(rig, tmp_path):
 
     bridge.start()
     try:
-        deadline = time.monotonic() + 10
-        while post("from-a-file") == 401:  # read on the worker pool just after the start
-            assert time.monotonic() < deadline, "the file token was never accepted"
-            time.sleep(0.1)
+        # The file is read on the worker pool just after the start.
+        wait_until(lambda: post("from-a-file") != 401, 10, "the file token to be accepted")
         assert post("from-a-file") == 202
         assert post("from-a-fil") == 401
         bridge.process.rewrite_config(text.replace('{ file = "admin.token" }', '"second-token"'))
@@ -556,15 +572,14 @@ def test_kill_9_during_refreshes_leaves_a_usable_token_store(rig_factory, tmp_pa
                for user in (ALICE, ALICE, BOB, BOB)]
     for t in threads:
         t.start()
-    refreshes_before = short.oauth.token_requests(short.oauth.clients["native"]["client_id"],
-                                                  "refresh_token")
-    deadline = time.monotonic() + 30
-    while short.oauth.token_requests(short.oauth.clients["native"]["client_id"],
-                                     "refresh_token") < refreshes_before + 3:
-        assert time.monotonic() < deadline, "no refreshes happened"
+    def refreshes():
         assert not failures, failures
-        time.sleep(0.1)
-    time.sleep(0.7)  # somewhere inside the refresh cycle
+        return short.oauth.token_requests(short.oauth.clients["native"]["client_id"],
+                                          "refresh_token")
+    refreshes_before = refreshes()
+    wait_until(lambda: refreshes() >= refreshes_before + 3, 30, "three refreshes", interval=0.1)
+    # The next refresh has just been answered: the kill lands while the bridge stores its tokens.
+    wait_until(lambda: refreshes() >= refreshes_before + 4, 30, "a fourth refresh", interval=0.02)
     stop.set()
     bridge.process.process.kill()
     bridge.process.process.wait(10)

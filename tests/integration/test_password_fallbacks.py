@@ -15,7 +15,8 @@ import tempfile
 
 import pytest
 
-from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, RawImap, wait_for
+from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, Listener, RawImap,
+                             wait_until)
 from rig import clients
 from rig.dovecot import Dovecot
 from test_password_upstream import password_account
@@ -64,10 +65,10 @@ def assert_offers_login_only(d, ca):
 def Bridge(directory, d, ca, accounts):
     """mailbridge with listeners imap (upstream IMAPS), pop3 (POP3S) and smtp (submission +
     STARTTLS) in front of Dovecot d, and the given accounts; started by `with`."""
-    servers = [("imap", d.ports["imaps"], "implicit", ca),
-               ("pop3", d.ports["pop3s"], "implicit", ca),
-               ("smtp", d.ports["submission"], "starttls", ca)]
-    return BridgeDaemon(directory, servers, accounts, protocols={"pop3": "pop3", "smtp": "smtp"})
+    servers = [Listener("imap", d.ports["imaps"], "implicit", ca),
+               Listener("pop3", d.ports["pop3s"], "implicit", ca, protocol="pop3"),
+               Listener("smtp", d.ports["submission"], "starttls", ca, protocol="smtp")]
+    return BridgeDaemon(directory, servers, accounts)
 
 
 def dovecot_lines(d, since, needle):
@@ -97,9 +98,9 @@ def test_smtp_falls_back_to_auth_login(rig, login_only, tmp_path):
         line = d.wait_log(r"submission-login: (Info: )?Login: user=<alice@example\.com>, "
                           r"method=LOGIN,", since=since)
         assert "TLS" in line, line
-        wait_for(lambda: re.search(r"smtp \S+ login alice@example\.com \(account legacy\) ok via "
+        wait_until(lambda: re.search(r"smtp \S+ login alice@example\.com \(account legacy\) ok via "
                                    r"LOGIN ", bridge.log()), 10, "the bridge's 'ok via LOGIN' line")
-        wait_for(lambda: any(subject.encode() in m["data"] for m in rig.sink.messages()), 10,
+        wait_until(lambda: any(subject.encode() in m["data"] for m in rig.sink.messages()), 10,
                  "the message at the sink")
 
         # A wrong upstream password: Dovecot's refusal of AUTH LOGIN, after the account name.
@@ -134,7 +135,7 @@ def test_imap_and_pop3_fall_back_to_sasl_login(rig, login_only, tmp_path):
         line = d.wait_log(r"imap-login: (Info: )?Login: user=<alice@example\.com>, method=LOGIN,",
                           since=since)
         assert "TLS" in line, line
-        wait_for(lambda: re.search(r"imap \S+ login alice@example\.com \(account legacy\) ok via "
+        wait_until(lambda: re.search(r"imap \S+ login alice@example\.com \(account legacy\) ok via "
                                    r"LOGIN ", bridge.log()), 10, "the bridge's 'ok via LOGIN' line")
 
         since = d.log_size()
@@ -150,7 +151,7 @@ def test_imap_and_pop3_fall_back_to_sasl_login(rig, login_only, tmp_path):
         line = d.wait_log(r"pop3-login: (Info: )?Login: user=<alice@example\.com>, method=LOGIN,",
                           since=since)
         assert "TLS" in line, line
-        wait_for(lambda: re.search(r"pop3 \S+ login alice@example\.com \(account legacy\) ok via "
+        wait_until(lambda: re.search(r"pop3 \S+ login alice@example\.com \(account legacy\) ok via "
                                    r"LOGIN ", bridge.log()), 10, "the bridge's POP3 'ok via LOGIN'")
 
         # A wrong upstream password: Dovecot's refusal after the account name, nothing retried.

@@ -6,9 +6,8 @@ import poplib
 import re
 import smtplib
 
-from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, RawImap, bridge_session, daemon_block,
-                             server_block)
-from mailbridge_process import MailbridgeProcess, free_port, run_cli
+from bridge_fixtures import ALICE, BOB, LOCAL_PASSWORD, BridgeDaemon, Listener, RawImap, bridge_session
+from mailbridge_process import run_cli
 from rig import seeder
 
 
@@ -26,17 +25,14 @@ upstream_password = "{upstream_password}"
 def test_imap_and_pop3_through_a_password_upstream(rig, tmp_path):
     d, ca = rig.dovecot_pw, rig.pki.ca_cert
     seeded = seeder.seed_user(d, ALICE, 3, seed=77, start_index=500)
-    health, imap_port, pop3_port, smtp_port = free_port(), free_port(), free_port(), free_port()
-    text = daemon_block(health)
-    text += server_block("imap", imap_port, d.ports["imaps"], "implicit", ca)
-    text += server_block("pop3", pop3_port, d.ports["pop3"], "starttls", ca).replace(
-        'protocol = "imap"', 'protocol = "pop3"')
-    text += server_block("smtp", smtp_port, d.ports["submission"], "starttls", ca).replace(
-        'protocol = "imap"', 'protocol = "smtp"')
-    text += password_account("legacy", ALICE, rig.users[ALICE])
-    text += password_account("wrongpw", BOB, "not-" + rig.users[BOB])
-    process = MailbridgeProcess(tmp_path, text)
-    process.start(health_url=f"http://127.0.0.1:{health}/healthz")
+    bridge = BridgeDaemon(tmp_path, [Listener("imap", d.ports["imaps"], "implicit", ca),
+                                     Listener("pop3", d.ports["pop3"], "starttls", ca, protocol="pop3"),
+                                     Listener("smtp", d.ports["submission"], "starttls", ca,
+                                              protocol="smtp")],
+                          [password_account("legacy", ALICE, rig.users[ALICE]),
+                           password_account("wrongpw", BOB, "not-" + rig.users[BOB])]).start()
+    process = bridge.process
+    imap_port, pop3_port, smtp_port = bridge.port["imap"], bridge.port["pop3"], bridge.port["smtp"]
     try:
         since = d.log_size()
         s = bridge_session(imap_port)
@@ -104,5 +100,4 @@ def test_imap_and_pop3_through_a_password_upstream(rig, tmp_path):
         assert rig.users[BOB] not in result.stdout + result.stderr + process.log()
         assert rig.users[ALICE] not in result.stdout + result.stderr + process.log()
     finally:
-        process.stop()
-        process.kill()
+        bridge.stop()

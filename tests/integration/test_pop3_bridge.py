@@ -7,47 +7,14 @@ import time
 
 import pytest
 
-from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, FakeUpstream, account_block, closed_port,
-                             daemon_block)
-from mailbridge_process import MailbridgeProcess, free_port
+from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, FakeUpstream,
+                             account_block, closed_port, rig_bridge)
 from rig import clients, seeder
-
-
-def pop3_server(name, port, upstream_port, tls, ca_file):
-    return f"""
-[[server]]
-name = "{name}"
-protocol = "pop3"
-listen = "127.0.0.1:{port}"
-upstream = "127.0.0.1:{upstream_port}"
-upstream_tls = "{tls}"
-ca_file = "{ca_file}"
-"""
-
-
-class Pop3Bridge:
-    def __init__(self, rig, directory, accounts=None, log_level=3):
-        self.health = free_port()
-        self.port = {"pop3s": free_port(), "stls": free_port()}
-        text = daemon_block(self.health, log_level=log_level)
-        text += pop3_server("pop3s", self.port["pop3s"], rig.dovecot.ports["pop3s"], "implicit",
-                            rig.pki.ca_cert)
-        text += pop3_server("stls", self.port["stls"], rig.dovecot.ports["pop3"], "starttls",
-                            rig.pki.ca_cert)
-        text += "".join(accounts or [account_block(rig, "alice", ALICE), account_block(rig, "bob", BOB)])
-        self.process = MailbridgeProcess(directory, text)
-        self.process.start(health_url=f"http://127.0.0.1:{self.health}/healthz")
-
-    def stop(self):
-        try:
-            return self.process.stop()
-        finally:
-            self.process.kill()
 
 
 @pytest.fixture
 def bridge(rig, tmp_path):
-    b = Pop3Bridge(rig, tmp_path / "bridge")
+    b = rig_bridge(rig, tmp_path / "bridge", protocol="pop3")
     yield b
     assert b.stop() == 0
 
@@ -165,7 +132,7 @@ def test_pipelined_commands_after_login(rig, bridge):
 def test_failures_are_clear_and_the_daemon_keeps_serving(rig, tmp_path):
     accounts = [account_block(rig, "alice", ALICE),
                 account_block(rig, "broken", BOB, token_endpoint=f"http://127.0.0.1:{closed_port()}/token")]
-    bridge = Pop3Bridge(rig, tmp_path / "bridge", accounts=accounts)
+    bridge = rig_bridge(rig, tmp_path / "bridge", protocol="pop3", accounts=accounts)
     try:
         p = poplib.POP3("127.0.0.1", bridge.port["pop3s"], timeout=TIMEOUT)
         p.user(ALICE)
@@ -189,12 +156,10 @@ def test_failures_are_clear_and_the_daemon_keeps_serving(rig, tmp_path):
 def test_upstream_without_stls_is_refused(rig, tmp_path):
     """upstream_tls = "starttls" and the upstream's CAPA has no STLS: no credentials go out in clear."""
     fake = FakeUpstream("pop3-no-stls").start()
-    health, port = free_port(), free_port()
-    bridge = MailbridgeProcess(tmp_path, daemon_block(health) + pop3_server(
-        "nostls", port, fake.port, "starttls", rig.pki.ca_cert) + account_block(rig, "alice", ALICE))
-    bridge.start(health_url=f"http://127.0.0.1:{health}/healthz")
+    bridge = BridgeDaemon(tmp_path, [("nostls", fake.port, "starttls", rig.pki.ca_cert)],
+                          [account_block(rig, "alice", ALICE)], protocol="pop3").start()
     try:
-        p = poplib.POP3("127.0.0.1", port, timeout=TIMEOUT)
+        p = poplib.POP3("127.0.0.1", bridge.port["nostls"], timeout=TIMEOUT)
         p.user(ALICE)
         with pytest.raises(poplib.error_proto,
                            match=r"-ERR \[SYS/TEMP\] alice: .*does not offer STLS; refusing to send "

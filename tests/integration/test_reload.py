@@ -8,9 +8,11 @@ import socket
 
 import pytest
 
-from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, RawImap, account_block, bridge_session,
-                             daemon_block, direct_session, plain_ir, server_block, standard_bridge)
-from mailbridge_process import MailbridgeProcess, free_port, http_get
+from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, BridgeDaemon, Listener, RawImap,
+                             account_block, bridge_session, daemon_block, direct_session, plain_ir,
+                             rig_bridge, server_block)
+from mailbridge_process import http_get
+from rig.ports import free_port
 
 
 def refused(port):
@@ -34,7 +36,7 @@ def append_message(session, tag, subject):
 
 def test_sighup_keeps_sessions_adds_and_removes_listeners_and_accounts(rig, tmp_path):
     d, ca = rig.dovecot, rig.pki.ca_cert
-    bridge = standard_bridge(rig, tmp_path, log_level=3)
+    bridge = rig_bridge(rig, tmp_path, log_level=3)
     process = bridge.process
     direct = direct_session(rig)
     _, done = direct.command("C1", f"CREATE {MAILBOX}")
@@ -112,7 +114,7 @@ def test_sighup_keeps_sessions_adds_and_removes_listeners_and_accounts(rig, tmp_
 
 def test_sighup_moving_a_listener_rebinds_and_a_failing_file_changes_nothing(rig, tmp_path):
     d, ca = rig.dovecot, rig.pki.ca_cert
-    bridge = standard_bridge(rig, tmp_path, log_level=3)
+    bridge = rig_bridge(rig, tmp_path, log_level=3)
     process = bridge.process
     try:
         held = bridge_session(bridge.port["imaps"])
@@ -176,18 +178,12 @@ class LineSocket:
 
 def test_sighup_removing_an_account_says_goodbye_in_pop3_and_smtp(rig, tmp_path):
     d, ca = rig.dovecot, rig.pki.ca_cert
-    health, pop3, smtp = free_port(), free_port(), free_port()
-
-    def config(accounts):
-        text = daemon_block(health)
-        text += server_block("pop3", pop3, d.ports["pop3s"], "implicit", ca).replace(
-            'protocol = "imap"', 'protocol = "pop3"')
-        text += server_block("smtp", smtp, d.ports["submissions"], "implicit", ca).replace(
-            'protocol = "imap"', 'protocol = "smtp"')
-        return text + "".join(account_block(rig, name, login) for name, login in accounts)
-
-    process = MailbridgeProcess(tmp_path, config([("alice", ALICE), ("bob", BOB)]))
-    process.start(health_url=f"http://127.0.0.1:{health}/healthz")
+    bob_account = account_block(rig, "bob", BOB)
+    bridge = BridgeDaemon(tmp_path, [Listener("pop3", d.ports["pop3s"], "implicit", ca, protocol="pop3"),
+                                     Listener("smtp", d.ports["submissions"], "implicit", ca,
+                                              protocol="smtp")],
+                          [account_block(rig, "alice", ALICE), bob_account]).start()
+    process, pop3, smtp = bridge.process, bridge.port["pop3"], bridge.port["smtp"]
     try:
         p = LineSocket(pop3)
         assert p.line().startswith(b"+OK")
@@ -204,7 +200,7 @@ def test_sighup_removing_an_account_says_goodbye_in_pop3_and_smtp(rig, tmp_path)
         s.say("AUTH PLAIN " + plain_ir(BOB, LOCAL_PASSWORD))
         assert s.line().startswith(b"235"), "SMTP login failed"
 
-        process.rewrite_config(config([("alice", ALICE)]))
+        process.rewrite_config(bridge.config_text.replace(bob_account, ""))
         process.signal(signal.SIGHUP)
         process.wait_for_log("reloaded ")
         goodbye = p.line()
@@ -217,7 +213,6 @@ def test_sighup_removing_an_account_says_goodbye_in_pop3_and_smtp(rig, tmp_path)
             s.line()
         p.sock.close()
         s.sock.close()
-        assert process.process.poll() is None
+        assert bridge.alive()
     finally:
-        process.stop()
-        process.kill()
+        bridge.stop()

@@ -11,9 +11,8 @@ import struct
 import threading
 import time
 
-from bridge_fixtures import (ALICE, RawImap, account_block, bridge_session, daemon_block, direct_session,
-                             server_block, standard_bridge, wait_for)
-from mailbridge_process import MailbridgeProcess, free_port, http_get
+from bridge_fixtures import (ALICE, BridgeDaemon, Listener, RawImap, account_block, bridge_session,
+                             direct_session, rig_bridge, wait_until)
 from process_stats import open_fds
 
 
@@ -28,21 +27,16 @@ def first_line(port, timeout=10):
     return s, data
 
 
-def protocol_block(name, protocol, listen, upstream, tls, ca):
-    return server_block(name, listen, upstream, tls, ca, protocol=protocol)
-
-
 def test_max_sessions_refuses_every_protocol_clearly_and_recovers(rig, tmp_path):
     d, ca = rig.dovecot, rig.pki.ca_cert
-    health = free_port()
-    ports = {"imap": free_port(), "pop3": free_port(), "smtp": free_port()}
-    text = daemon_block(health).replace("[daemon]\n", "[daemon]\nmax_sessions = 2\n")
-    text += protocol_block("imap", "imap", ports["imap"], d.ports["imaps"], "implicit", ca)
-    text += protocol_block("pop3", "pop3", ports["pop3"], d.ports["pop3s"], "implicit", ca)
-    text += protocol_block("smtp", "smtp", ports["smtp"], d.ports["submissions"], "implicit", ca)
-    text += account_block(rig, "alice", ALICE)
-    process = MailbridgeProcess(tmp_path, text)
-    process.start(health_url=f"http://127.0.0.1:{health}/healthz")
+    bridge = BridgeDaemon(tmp_path, [Listener(protocol, d.ports[dovecot_port], "implicit", ca,
+                                              protocol=protocol)
+                                     for protocol, dovecot_port in (("imap", "imaps"),
+                                                                    ("pop3", "pop3s"),
+                                                                    ("smtp", "submissions"))],
+                          [account_block(rig, "alice", ALICE)],
+                          daemon_extra="max_sessions = 2").start()
+    ports = bridge.port
     held = []
     try:
         for _ in range(2):
@@ -61,24 +55,22 @@ def test_max_sessions_refuses_every_protocol_clearly_and_recovers(rig, tmp_path)
 
         held.pop().close()
         # Wait until the bridge noticed that close, so the next POP3 client is not refused too.
-        wait_for(lambda: 'mailbridge_sessions_active{server="imap"} 1' in
-                 http_get(f"http://127.0.0.1:{health}/metrics")[1], 10,
-                 "the closed IMAP session to end")
+        wait_until(lambda: bridge.metric("mailbridge_sessions_active", server="imap") == 1, 10,
+                   "the closed IMAP session to end")
 
         def accepted():
             s, greeting = first_line(ports["pop3"])
             s.close()
             return greeting.startswith(b"+OK")
-        wait_for(accepted, 10, "a POP3 session once one of the two ended")
-        metrics = http_get(f"http://127.0.0.1:{health}/metrics")[1]
+        wait_until(accepted, 10, "a POP3 session once one of the two ended")
+        metrics = bridge.metrics()
         for server in ("imap", "pop3", "smtp"):
             assert f'mailbridge_sessions_refused_total{{server="{server}"}} 1' in metrics, metrics
-        assert process.process.poll() is None
+        assert bridge.alive()
     finally:
         for s in held:
             s.close()
-        process.stop()
-        process.kill()
+        bridge.stop()
 
 
 def reset(sock):
@@ -97,7 +89,7 @@ def messages_in_inbox(session, tag):
 
 
 def test_client_reset_logs_out_upstream_only_between_commands(rig, tmp_path):
-    bridge = standard_bridge(rig, tmp_path)
+    bridge = rig_bridge(rig, tmp_path)
     d = rig.dovecot
     try:
         # Between commands: the bridge says LOGOUT for the vanished client.
@@ -115,8 +107,12 @@ def test_client_reset_logs_out_upstream_only_between_commands(rig, tmp_path):
         before = messages_in_inbox(direct, "C1")
         since = d.log_size()
         s = bridge_session(bridge.port["imaps"])
-        s.send(b"A1 APPEND INBOX {100+}\r\n" + b"x" * 90)
-        time.sleep(0.3)
+        sent_before = relayed(bridge, "imaps", "client_to_upstream")
+        append = b"A1 APPEND INBOX {100+}\r\n" + b"x" * 90
+        s.send(append)
+        # The bridge has read (and relayed) the whole unfinished APPEND: it is inside the literal.
+        wait_until(lambda: relayed(bridge, "imaps", "client_to_upstream") >= sent_before + len(append),
+                   10, "the bridge to relay the unfinished APPEND")
         reset(s.sock)
         line = d.wait_log(r"imap\(alice@example\.com\).*Disconnected: ", since=since)
         assert "Logged out" not in line, line
@@ -125,6 +121,11 @@ def test_client_reset_logs_out_upstream_only_between_commands(rig, tmp_path):
         assert bridge.alive()
     finally:
         bridge.stop()
+
+
+def relayed(bridge, server, direction):
+    """Bytes the bridge relayed for `server` in `direction` (mailbridge_bytes_total)."""
+    return bridge.metric("mailbridge_bytes_total", server=server, direction=direction) or 0
 
 
 def imap_processes(dovecot):
@@ -150,13 +151,11 @@ def bridge_session_with_its_imap_process(rig, port):
     """A bridge session and the PID of the Dovecot process serving it upstream."""
     before = imap_processes(rig.dovecot)
     s = bridge_session(port)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
+
+    def one_new():
         new = imap_processes(rig.dovecot) - before
-        if len(new) == 1:
-            return s, new.pop()
-        time.sleep(0.05)
-    raise AssertionError("cannot tell which Dovecot imap process serves the bridge session")
+        return new if len(new) == 1 else None
+    return s, wait_until(one_new, 10, "the one Dovecot imap process serving the bridge session").pop()
 
 
 def read_to_close(sock, timeout=20):
@@ -182,7 +181,7 @@ def test_upstream_reset_says_bye_between_responses_and_never_inside_one(rig, tmp
     with open(os.path.join(maildir, "new", "1700000000.M1P1.reset"), "wb") as f:
         f.write(message)
     d.fix_owner(d.home(ALICE))
-    bridge = standard_bridge(rig, tmp_path)
+    bridge = rig_bridge(rig, tmp_path)
     try:
         # Between responses: the client gets a * BYE naming the upstream, then the close.
         s, pid = bridge_session_with_its_imap_process(rig, bridge.port["imaps"])
@@ -199,11 +198,15 @@ def test_upstream_reset_says_bye_between_responses_and_never_inside_one(rig, tmp
         s, pid = bridge_session_with_its_imap_process(rig, bridge.port["imaps"])
         _, done = s.command("S2", f"SELECT {folder}")
         assert done.startswith(b"S2 OK"), done
+        relayed_before = relayed(bridge, "imaps", "upstream_to_client")
         s.send(b"F1 FETCH 1 (BODY.PEEK[])\r\n")
         head = s.read_line()
         assert head.startswith(b"* 1 FETCH (BODY[] {%d}" % len(message)), head
         first = s.read_exact(64 * 1024)
-        time.sleep(0.5)  # the bridge stops reading upstream while this client does not read
+        # The client stops reading; the bridge has relayed more than it read plus the relay's
+        # 256 KiB queue (its high-water mark): it is well inside the literal, reading no further.
+        wait_until(lambda: relayed(bridge, "imaps", "upstream_to_client")
+                   > relayed_before + (64 + 256) * 1024, 10, "the bridge to fill its queue")
         os.kill(pid, signal.SIGKILL)
         received = first + s.buf + read_to_close(s.sock)
         assert 64 * 1024 <= len(received) < len(message), len(received)
@@ -211,7 +214,7 @@ def test_upstream_reset_says_bye_between_responses_and_never_inside_one(rig, tmp
         s.close()
 
         # The bridge lives on, with no session left behind.
-        wait_for(lambda: 'mailbridge_sessions_active{server="imaps"} 0' in bridge.metrics(), 10,
+        wait_until(lambda: 'mailbridge_sessions_active{server="imaps"} 0' in bridge.metrics(), 10,
                  "both sessions to end")
         bridge_session(bridge.port["imaps"]).close()
         assert bridge.alive()
@@ -223,7 +226,7 @@ def test_upstream_reset_says_bye_between_responses_and_never_inside_one(rig, tmp
 
 
 def test_dovecot_restart_under_load_recovers_at_once_and_leaks_nothing(rig, tmp_path):
-    bridge = standard_bridge(rig, tmp_path)
+    bridge = rig_bridge(rig, tmp_path)
     stop = threading.Event()
     results = []  # (monotonic time, ok, detail)
 
@@ -245,25 +248,29 @@ def test_dovecot_restart_under_load_recovers_at_once_and_leaks_nothing(rig, tmp_
 
     try:
         bridge_session(bridge.port["imaps"]).close()  # warm: token fetched
-        time.sleep(0.3)
+        wait_until(lambda: bridge.metric("mailbridge_sessions_active", server="imaps") == 0, 10,
+                   "the warm-up session to end")
         fds_before = open_fds(bridge.pid)
         threads = [threading.Thread(target=client_loop, daemon=True) for _ in range(8)]
         for t in threads:
             t.start()
-        wait_for(lambda: sum(1 for r in results if r[1]) >= 40, 20, "40 sessions before restart")
+        wait_until(lambda: sum(1 for r in results if r[1]) >= 40, 20, "40 sessions before restart")
         rig.dovecot.stop()
         down_at = time.monotonic()
-        time.sleep(1.0)
+        wait_until(lambda: sum(1 for r in results if r[0] > down_at + 0.1) >= 8, 20,
+                   "8 sessions ended while Dovecot is down")
+        restart_at = time.monotonic()
         rig.dovecot.start()
         back_at = time.monotonic()
-        wait_for(lambda: sum(1 for r in results if r[0] > back_at and r[1]) >= 40, 20,
-                 "40 sessions after restart")
-        time.sleep(1.5)  # sessions from one second after the restart on
+        wait_until(lambda: sum(1 for r in results if r[0] > back_at and r[1]) >= 40, 20,
+                   "40 sessions after restart")
+        wait_until(lambda: sum(1 for r in results if r[0] > back_at + 1.0) >= 8, 20,
+                   "8 sessions ended from one second after the restart on")
         stop.set()
         for t in threads:
             t.join(timeout=30)
 
-        during = [r for r in results if down_at + 0.1 < r[0] < down_at + 1.0]
+        during = [r for r in results if down_at + 0.1 < r[0] < restart_at]
         assert during and all(not r[1] for r in during), "no login failed while Dovecot was down"
         # Failures while it was down were clear protocol answers, not hangs or garbage.
         for _, _, detail in during:
@@ -272,7 +279,7 @@ def test_dovecot_restart_under_load_recovers_at_once_and_leaks_nothing(rig, tmp_
         late = [r for r in results if r[0] > back_at + 1.0]
         assert late and all(r[1] for r in late), [r[2] for r in late if not r[1]][:3]
 
-        wait_for(lambda: 'mailbridge_sessions_active{server="imaps"} 0' in bridge.metrics(), 10,
+        wait_until(lambda: 'mailbridge_sessions_active{server="imaps"} 0' in bridge.metrics(), 10,
                  "every session to end")
         assert open_fds(bridge.pid) <= fds_before + 2, (fds_before, open_fds(bridge.pid))
         assert bridge.alive()

@@ -13,70 +13,16 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 import uuid
 
 import pytest
 
 from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, SANITIZED, TIMEOUT, BridgeDaemon,
-                             FakeUpstream, account_block, closed_port, daemon_block, plain_ir,
-                             server_block)
-from mailbridge_process import MailbridgeProcess, free_port
+                             FakeUpstream, Listener, account_block, closed_port, local_tls_lines,
+                             plain_ir, rig_bridge, wait_until)
 from rig import clients
 
 RECEIVED_PREFIX = b"Received: "
-
-
-# ---- an SMTP bridge (also used by bench/smtp_throughput.py) ---------------------------------------
-def smtp_server_block(name, listen_port, upstream_port, upstream_tls="implicit", ca_file="",
-                      upstream_host="127.0.0.1"):
-    return server_block(name, listen_port, upstream_port, upstream_tls, ca_file, upstream_host,
-                        "smtp")
-
-
-def _smtp_accepts(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            s.settimeout(2)
-            return s.recv(200).startswith(b"220 ")
-    except OSError:
-        return False
-
-
-class SmtpBridgeDaemon(BridgeDaemon):
-    """BridgeDaemon whose [[server]] listeners speak SMTP (same `servers` tuples)."""
-
-    def __init__(self, directory, servers, accounts, log_level=3, connect_timeout=10,
-                 idle_timeout=1800):
-        self.health_port = free_port()
-        self.port = {}
-        text = daemon_block(self.health_port, log_level, connect_timeout, idle_timeout)
-        for entry in servers:
-            name, upstream_port, tls, ca = entry[:4]
-            host = entry[4] if len(entry) > 4 else "127.0.0.1"
-            self.port[name] = free_port()
-            text += smtp_server_block(name, self.port[name], upstream_port, tls, ca, host)
-        text += "".join(accounts)
-        self.config_text = text
-        self.process = MailbridgeProcess(directory, text)
-
-    def start(self, timeout=20):
-        self.process.start(health_url=f"http://127.0.0.1:{self.health_port}/healthz",
-                           timeout=timeout)
-        for port in self.port.values():
-            self.process.wait_until(lambda p=port: _smtp_accepts(p), timeout,
-                                    f"bridge listener {port}")
-        return self
-
-
-def standard_smtp_bridge(rig, directory, extra_accounts=(), **kw):
-    """Listeners 'submissions' (Dovecot implicit TLS) and 'submission' (Dovecot + STARTTLS);
-    accounts 'alice' and 'bob' plus `extra_accounts`."""
-    d = rig.dovecot
-    servers = [("submissions", d.ports["submissions"], "implicit", rig.pki.ca_cert),
-               ("submission", d.ports["submission"], "starttls", rig.pki.ca_cert)]
-    accounts = [account_block(rig, "alice", ALICE), account_block(rig, "bob", BOB), *extra_accounts]
-    return SmtpBridgeDaemon(directory, servers, accounts, **kw).start()
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +30,8 @@ def bridge(rig, tmp_path_factory):
     extra = [account_block(rig, "nobroker", "dave@example.com", cc_email=ALICE,
                            token_endpoint=f"http://127.0.0.1:{closed_port()}/token"),
              account_block(rig, "mismatch", "carol@example.org", cc_email=ALICE)]
-    daemon = standard_smtp_bridge(rig, tmp_path_factory.mktemp("smtp-bridge"), extra_accounts=extra)
+    daemon = rig_bridge(rig, tmp_path_factory.mktemp("smtp-bridge"), protocol="smtp",
+                        extra_accounts=extra)
     yield daemon
     daemon.stop()
 
@@ -101,13 +48,9 @@ def message(mark, body=None, sender=ALICE, to=BOB):
 
 
 def sink_message(sink, mark, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for m in sink.messages():
-            if f"<{mark}@test>".encode() in m["data"]:
-                return m
-        time.sleep(0.05)
-    raise AssertionError(f"message {mark} never reached the sink")
+    def arrived():
+        return next((m for m in sink.messages() if f"<{mark}@test>".encode() in m["data"]), None)
+    return wait_until(arrived, timeout, f"message {mark} in the sink")
 
 
 def sink_has(sink, mark):
@@ -417,8 +360,8 @@ def test_token_refused_upstream_is_535(bridge):
 def test_upstream_without_starttls_is_refused(rig, tmp_path):
     """upstream_tls = "starttls" and the upstream's EHLO has no STARTTLS: no credentials go out."""
     fake = FakeUpstream("smtp-no-starttls").start()
-    daemon = SmtpBridgeDaemon(tmp_path, [("nostarttls", fake.port, "starttls", rig.pki.ca_cert)],
-                              [account_block(rig, "alice", ALICE)])
+    daemon = BridgeDaemon(tmp_path, [("nostarttls", fake.port, "starttls", rig.pki.ca_cert)],
+                          [account_block(rig, "alice", ALICE)], protocol="smtp")
     try:
         daemon.start()
         with greeted(daemon.port["nostarttls"]) as s:
@@ -493,15 +436,21 @@ class DyingSubmission:
 
 def test_upstream_closing_mid_data_gives_the_client_a_4xx_never_a_250(rig, tmp_path):
     fake = DyingSubmission(rig.pki.server_cert, rig.pki.server_key)
-    daemon = SmtpBridgeDaemon(tmp_path, [("dying", fake.port, "implicit", rig.pki.ca_cert)],
-                              [account_block(rig, "alice", ALICE)]).start()
+    daemon = BridgeDaemon(tmp_path, [("dying", fake.port, "implicit", rig.pki.ca_cert)],
+                          [account_block(rig, "alice", ALICE)], protocol="smtp").start()
     try:
         with logged_in(daemon.port["dying"]) as s:
             s.send(f"MAIL FROM:<{ALICE}>\r\nRCPT TO:<{BOB}>\r\nDATA\r\n")
             assert [s.reply()[0] for _ in range(3)] == [250, 250, 354]
             try:
-                s.send(b"Subject: slow\r\n\r\n" + b"z" * 1000 + b"\r\n")
-                time.sleep(0.3)
+                first = b"Subject: slow\r\n\r\n" + b"z" * 1000 + b"\r\n"
+                sent_before = daemon.metric("mailbridge_bytes_total", server="dying",
+                                            direction="client_to_upstream") or 0
+                s.send(first)
+                # The body arrives in two parts: the bridge relays the first before the rest.
+                wait_until(lambda: (daemon.metric("mailbridge_bytes_total", server="dying",
+                                                  direction="client_to_upstream") or 0)
+                           >= sent_before + len(first), 10, "the first part of the body relayed")
                 s.send(b"more body\r\n" * 200)
             except OSError:
                 pass
@@ -526,6 +475,7 @@ def test_dovecot_submission_dying_mid_data_leaves_no_partial_message(bridge, rig
         new = [p for p in _submission_pids() if p not in before]
         if len(new) != 1:
             pytest.skip(f"cannot tell which submission process serves the session: {new}")
+        since = rig.dovecot.log_size()
         os.kill(new[0], signal.SIGKILL)
         try:
             s.send(b"second half\r\n" * 100 + b".\r\n")
@@ -533,7 +483,8 @@ def test_dovecot_submission_dying_mid_data_leaves_no_partial_message(bridge, rig
             pass
         code, lines = s.reply()
         assert 400 <= code < 500, lines
-    time.sleep(1)
+    # Dovecot's master reaped the killed process: whatever it had sent the sink is all it sent.
+    rig.dovecot.wait_log(rf"child {new[0]} killed with signal 9", since=since)
     assert not sink_has(rig.sink, mark)
     assert bridge.alive()
 
@@ -578,6 +529,7 @@ def test_hostile_input_before_login(bridge):
 
 def test_hostile_input_after_login(bridge, rig):
     rss_before = bridge.rss_kib()
+    since = rig.dovecot.log_size()
     with logged_in(bridge.port["submissions"]) as s:
         s.send(b"Y" * 5000 + b"\r\nNO\0OP\r\nNOOP\nRSET\r\n")
         assert s.reply()[0] == 500
@@ -596,7 +548,8 @@ def test_hostile_input_after_login(bridge, rig):
         assert code == 554 and lines[0].startswith("554 5.6.0"), lines
         assert s.reply()[0] == 421
         assert s.closed()
-    time.sleep(1)
+    # The upstream session ended without an end of data: nothing of it can reach the sink later.
+    rig.dovecot.wait_log(r"submission\(alice@example\.com\).*Disconnected", since=since)
     assert not sink_has(rig.sink, mark)
     assert bridge.alive()
     with open(f"/proc/{bridge.pid}/maps") as maps:
@@ -624,13 +577,9 @@ def test_many_sessions_in_parallel(bridge, rig):
 # ---- local STARTTLS ----------------------------------------------------------------------------------
 def test_local_starttls(rig, tmp_path):
     d = rig.dovecot
-    daemon = SmtpBridgeDaemon(tmp_path, [("tls", d.ports["submissions"], "implicit", rig.pki.ca_cert)],
-                              [account_block(rig, "alice", ALICE)])
-    text = daemon.config_text.replace(
-        'protocol = "smtp"',
-        f'protocol = "smtp"\nlocal_tls = "starttls"\nlocal_cert = "{rig.pki.server_cert}"\n'
-        f'local_key = "{rig.pki.server_key}"')
-    daemon.process.config_path.write_text(text)
+    daemon = BridgeDaemon(tmp_path, [Listener("tls", d.ports["submissions"], "implicit", rig.pki.ca_cert,
+                                              extra=local_tls_lines(rig.pki, "starttls"))],
+                          [account_block(rig, "alice", ALICE)], protocol="smtp")
     daemon.start()
     try:
         mark = marker()

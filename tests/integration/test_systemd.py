@@ -13,24 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from mailbridge_process import BINARY, MailbridgeProcess, free_port
+from bridge_fixtures import BridgeDaemon
+from mailbridge_process import BINARY
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def config_text(health_port):
-    return f"""
-[daemon]
-state_dir = "state"
-log_level = 3
-health_listen = "127.0.0.1:{health_port}"
-
-[[server]]
-name = "imap"
-protocol = "imap"
-listen = "127.0.0.1:{free_port()}"
-upstream = "127.0.0.1:9"
-"""
+def bridge(directory, **env):
+    """A BridgeDaemon (not started) with one IMAP listener (upstream: the discard port, never
+    dialled) and the environment plus `env`."""
+    return BridgeDaemon(directory, [("imap", 9, "implicit", "")], [], env={**os.environ, **env})
 
 
 def receive(sock, timeout=10):
@@ -63,11 +55,10 @@ def test_notify_socket_sees_ready_reloading_and_stopping(tmp_path):
     path = tmp_path / "notify.sock"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(path))
-    health = free_port()
-    process = MailbridgeProcess(tmp_path / "d", config_text(health),
-                                env={**os.environ, "NOTIFY_SOCKET": str(path)})
+    daemon = bridge(tmp_path / "d", NOTIFY_SOCKET=str(path))
+    process = daemon.process
     try:
-        process.start(health_url=f"http://127.0.0.1:{health}/healthz")
+        daemon.start()
         ready = receive(sock)
         assert ready["READY"] == "1", ready
         assert ready["STATUS"] == "0 session(s) open, 1 of 1 listener(s) up", ready
@@ -92,11 +83,10 @@ def test_notify_socket_in_the_abstract_namespace(tmp_path):
     name = f"mailbridge-test-{os.getpid()}-{time.monotonic_ns()}"
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind("\0" + name)
-    health = free_port()
-    process = MailbridgeProcess(tmp_path / "d", config_text(health),
-                                env={**os.environ, "NOTIFY_SOCKET": "@" + name})
+    daemon = bridge(tmp_path / "d", NOTIFY_SOCKET="@" + name)
+    process = daemon.process
     try:
-        process.start(health_url=f"http://127.0.0.1:{health}/healthz")
+        daemon.start()
         assert receive(sock)["READY"] == "1"
     finally:
         process.kill()
@@ -104,11 +94,10 @@ def test_notify_socket_in_the_abstract_namespace(tmp_path):
 
 
 def test_journal_stream_gives_priority_prefixes_without_timestamps(tmp_path):
-    health = free_port()
-    process = MailbridgeProcess(tmp_path / "d", config_text(health),
-                                env={**os.environ, "JOURNAL_STREAM": "8:12345"})
+    daemon = bridge(tmp_path / "d", JOURNAL_STREAM="8:12345")
+    process = daemon.process
     try:
-        process.start(health_url=f"http://127.0.0.1:{health}/healthz")
+        daemon.start()
         process.signal(signal.SIGTERM)
         assert process.process.wait(20) == 0
     finally:

@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, RawImap,
-                             account_block, wait_for)
+from bridge_fixtures import (ALICE, BOB, LOCAL_PASSWORD, TIMEOUT, BridgeDaemon, Listener, RawImap,
+                             account_block, wait_until)
 from mailbridge_process import http_get, run_cli
 
 EVIL_DOMAIN = "evil.example"
@@ -26,11 +26,12 @@ def bridge(rig, tmp_path_factory):
     ca = rig.pki.ca_cert
     daemon = BridgeDaemon(
         tmp_path_factory.mktemp("trace-bridge"),
-        [("imaps", d.ports["imaps"], "implicit", ca), ("pop3s", d.ports["pop3s"], "implicit", ca),
-         ("smtps", d.ports["submissions"], "implicit", ca)],
+        [Listener("imaps", d.ports["imaps"], "implicit", ca),
+         Listener("pop3s", d.ports["pop3s"], "implicit", ca, protocol="pop3"),
+         Listener("smtps", d.ports["submissions"], "implicit", ca, protocol="smtp")],
         [account_block(rig, "alice", ALICE), account_block(rig, "bob", BOB),
          account_block(rig, "wild", f"*@{EVIL_DOMAIN}", cc_email=ALICE)],
-        log_level=5, protocols={"pop3s": "pop3", "smtps": "smtp"})
+        log_level=5)
     daemon.start()
     yield daemon
     daemon.stop()
@@ -94,7 +95,7 @@ def test_imap_relay_is_traced_with_sizes_for_literals_and_no_secret(bridge):
         expunge(s, uid)
         s.send("Z1 LOGOUT\r\n")
         s.read_until_tagged("Z1")
-    wait_for(lambda: "C: Z1 LOGOUT" in bridge.log() and
+    wait_until(lambda: "C: Z1 LOGOUT" in bridge.log() and
              any(t.startswith("Z1 OK") for t in traced(bridge, "imaps", "S")), TIMEOUT,
              "the LOGOUT in the trace")
     client, server = traced(bridge, "imaps", "C"), traced(bridge, "imaps", "S")
@@ -123,7 +124,7 @@ def test_imap_login_after_login_is_masked(bridge):
             _, answer = s.read_until_tagged("X2")
         assert answer.startswith((b"X2 BAD", b"X2 NO")), answer
         s.command("Z1", "LOGOUT")
-    wait_for(lambda: any(t.startswith("X2 ") for t in traced(bridge, "imaps", "S")), TIMEOUT,
+    wait_until(lambda: any(t.startswith("X2 ") for t in traced(bridge, "imaps", "S")), TIMEOUT,
              "the second LOGIN's answer in the trace")
     client = traced(bridge, "imaps", "C")
     assert "X1 LOGIN someone ***" in client, client
@@ -148,7 +149,7 @@ def test_pop3_retr_is_traced_as_a_size(bridge):
         p.close()
         with imap_login(bridge.port["imaps"]) as s:
             expunge(s, uid)
-    wait_for(lambda: "C: QUIT" in bridge.log(), TIMEOUT, "the QUIT in the trace")
+    wait_until(lambda: "C: QUIT" in bridge.log(), TIMEOUT, "the QUIT in the trace")
     client, server = traced(bridge, "pop3s", "C"), traced(bridge, "pop3s", "S")
     assert "STAT" in client and f"RETR {count}" in client, client
     retr = [i for i, t in enumerate(server) if re.match(r"\+OK \d+ octets", t)]
@@ -165,7 +166,7 @@ def test_smtp_data_is_traced_as_a_size(bridge):
         s.sendmail(ALICE, [BOB], message)
         code, _ = s.docmd("AUTH", "PLAIN " + base64.b64encode(b"\0x\0second-secret").decode())
         assert code >= 500
-    wait_for(lambda: "smtps" in bridge.log() and "C: QUIT" in bridge.log(), TIMEOUT,
+    wait_until(lambda: "smtps" in bridge.log() and "C: QUIT" in bridge.log(), TIMEOUT,
              "the QUIT in the trace")
     client, server = traced(bridge, "smtps", "C"), traced(bridge, "smtps", "S")
     assert any(t.startswith(f"mail FROM:<{ALICE}>") for t in client) and "data" in client, client
@@ -189,7 +190,7 @@ def test_hostile_login_is_escaped_in_log_readyz_and_status(bridge):
         s.send(login + b" wrong-password\r\n")
         _, done = s.read_until_tagged("L1")
         assert done.startswith(b"L1 NO"), done
-    wait_for(lambda: "wrong local password" in bridge.log(), TIMEOUT, "the failed login's log line")
+    wait_until(lambda: "wrong local password" in bridge.log(), TIMEOUT, "the failed login's log line")
     log = log_bytes(bridge)
     assert b"\x1b" not in log and b"\xc2\x9b" not in log
     assert not any(line.startswith(b"<3>forged") for line in log.split(b"\n"))

@@ -11,7 +11,7 @@ import threading
 import time
 
 from bridge_fixtures import (ALICE, LOCAL_PASSWORD, BridgeDaemon, FakeUpstream, account_block,
-                             wait_for)
+                             wait_until)
 from mailbridge_process import http_get
 
 
@@ -96,6 +96,7 @@ def test_backoff_limits_attempts_and_recovers_without_restart(rig, tmp_path):
         results = []
         began = time.monotonic()
         for i in range(30):
+            # A kept sleep: the scenario is a rate (three logins a second for ten seconds).
             time.sleep(max(0.0, began + i / 3 - time.monotonic()))
             results.append(try_login(port))
         assert time.monotonic() - began < 15
@@ -123,7 +124,7 @@ def test_backoff_limits_attempts_and_recovers_without_restart(rig, tmp_path):
             ok, message, _ = try_login(port)
             outcome["last"] = message
             return ok
-        wait_for(recovered, 40, "a login through the recovered upstream")
+        wait_until(recovered, 40, "a login through the recovered upstream")
         report = json.loads(http_get(f"http://127.0.0.1:{bridge.health_port}/readyz")[1])
         assert report["backoff"] == [], report["backoff"]
         assert bridge.alive()
@@ -161,7 +162,7 @@ def test_suggested_backoff_time_is_the_least_delay(rig, tmp_path):
 
         # After the suggested time the route may try again, and the upstream hears from it.
         attempts = fake.commands.count("AUTHENTICATE")
-        wait_for(lambda: not try_login(port)[0] and fake.commands.count("AUTHENTICATE") > attempts,
+        wait_until(lambda: not try_login(port)[0] and fake.commands.count("AUTHENTICATE") > attempts,
                  15,
                  "a login reaching the upstream once the suggested time passed")
         assert bridge.alive()

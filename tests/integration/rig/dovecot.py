@@ -7,10 +7,10 @@ import pwd
 import grp
 import re
 import socket
-import time
 
 from .ports import free_port, wait_listen
 from .process import Proc
+from .waiting import WaitTimeout, wait_until
 
 DOVECOT = "/usr/sbin/dovecot"
 PORT_NAMES = ("imap", "imaps", "pop3", "pop3s", "submission", "submissions")
@@ -254,17 +254,19 @@ service lmtp {{
         for port in self.ports.values():
             wait_listen(port, timeout=timeout, proc=self.proc)
         # the master binds at once; make sure login processes really answer (they fail e.g. as root)
-        deadline = time.monotonic() + timeout
-        while True:
+        def greets():
+            if not self.proc.running():
+                raise RuntimeError(f"Dovecot exited; log {self.log_path}:\n{self.log_text()[-3000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.ports["imap"]), timeout=2) as s:
-                    if s.recv(100).startswith(b"* OK"):
-                        return self
+                    return s.recv(100).startswith(b"* OK")
             except OSError:
-                pass
-            if time.monotonic() > deadline or not self.proc.running():
-                raise RuntimeError(f"Dovecot not answering; log {self.log_path}:\n{self.log_text()[-3000:]}")
-            time.sleep(0.1)
+                return False
+        try:
+            wait_until(greets, timeout, "Dovecot's IMAP greeting", interval=0.1)
+        except WaitTimeout:
+            raise RuntimeError(f"Dovecot not answering; log {self.log_path}:\n{self.log_text()[-3000:]}")
+        return self
 
     def stop(self):
         """SIGTERM and wait until the master PID (and its group) is gone."""
@@ -302,13 +304,10 @@ service lmtp {{
     def wait_log(self, pattern, since=0, timeout=10.0):
         """Wait until a log line matching regex pattern appears after byte offset since; return it."""
         rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def matching_line():
             with open(self.log_path, "rb") as f:
                 f.seek(since)
-                for line in f.read().decode("utf-8", "replace").splitlines():
-                    if rx.search(line):
-                        return line
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no Dovecot log line matching {pattern!r}")
-            time.sleep(0.05)
+                return next((line for line in f.read().decode("utf-8", "replace").splitlines()
+                             if rx.search(line)), None)
+        return wait_until(matching_line, timeout, f"a Dovecot log line matching {pattern!r}")

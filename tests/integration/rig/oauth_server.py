@@ -9,13 +9,13 @@ import json
 import os
 import re
 import secrets
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 from .ports import wait_listen
 from .process import Proc
+from .waiting import WaitTimeout, wait_until
 
 SERVER_DIR = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "oauth_server"))
 NODE = os.environ.get("RIG_NODE", "/usr/bin/node")
@@ -153,13 +153,14 @@ class OAuthServer:
         env = dict(os.environ, NODE_ENV="production", NODE_NO_WARNINGS="1")
         self.proc = Proc("oauth", [NODE, os.path.join(SERVER_DIR, "server.mjs"), self.config_path],
                          self.log_path, env=env, cwd=SERVER_DIR).start()
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(self.ready_file):
+        def ready():
             if not self.proc.running():
                 raise RuntimeError(f"oauth server exited: {self.proc.log_tail()}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"oauth server not ready: {self.proc.log_tail()}")
-            time.sleep(0.05)
+            return os.path.exists(self.ready_file)
+        try:
+            wait_until(ready, timeout, "the oauth server's ready file")
+        except WaitTimeout:
+            raise TimeoutError(f"oauth server not ready: {self.proc.log_tail()}")
         with open(self.ready_file) as f:
             info = json.load(f)
         self.port = info["port"]
@@ -319,16 +320,17 @@ class OAuthServer:
             raise RuntimeError(f"device approval failed: {status} {body[:300]!r}")
 
     def device_token(self, device_code, client="device", timeout=30, interval=5):
-        """Poll the token endpoint for a device code until granted (or raise)."""
-        deadline = time.monotonic() + timeout
-        while True:
+        """Poll the token endpoint for a device code every `interval` s (the pace RFC 8628 asks
+        for) until granted (or raise)."""
+        def granted():
             try:
                 return self._post(self.token_endpoint, {"grant_type": "urn:ietf:params:oauth:grant-type:device_code",
                                                         "device_code": device_code}, self.clients[client])
             except OAuthError as e:
-                if e.body.get("error") not in ("authorization_pending", "slow_down") or time.monotonic() > deadline:
+                if e.body.get("error") not in ("authorization_pending", "slow_down"):
                     raise
-                time.sleep(interval)
+                return None
+        return wait_until(granted, timeout, "the device grant", interval=interval)
 
     def device_flow_tokens(self, login, password=None, scope="openid offline_access mail"):
         d = self.device_authorize(scope)

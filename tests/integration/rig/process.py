@@ -8,7 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
-import time
+
+from .waiting import WaitTimeout, wait_until
 
 # The watchdog reads "+PGID" / "-PGID" lines on stdin; at EOF (our death or exit) it kills what is left.
 _WATCHDOG = r"""
@@ -125,9 +126,10 @@ class Proc:
             except ProcessLookupError:
                 pass
             self.popen.wait(timeout=5)
-        deadline = time.monotonic() + 3
-        while self._group_alive(pgid) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        try:
+            wait_until(lambda: not self._group_alive(pgid), 3, f"process group {pgid} to end")
+        except WaitTimeout:
+            pass
         if self._group_alive(pgid):
             try:
                 os.killpg(pgid, signal.SIGKILL)

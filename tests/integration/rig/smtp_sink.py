@@ -11,6 +11,7 @@ if __package__ in (None, ""):  # run as a script: make `rig` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from rig.ports import free_port, wait_listen  # noqa: E402
+from rig.waiting import WaitTimeout, wait_until  # noqa: E402
 from rig.process import Proc  # noqa: E402
 
 PYTHON = "/usr/bin/python3"
@@ -61,12 +62,12 @@ class SmtpSink:
         return out
 
     def wait_messages(self, n=1, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            msgs = self.messages()
-            if len(msgs) >= n or time.monotonic() > deadline:
-                return msgs
-            time.sleep(0.05)
+        """The messages once there are at least n (or all there are after `timeout`)."""
+        try:
+            return wait_until(lambda: (lambda msgs: msgs if len(msgs) >= n else None)(self.messages()),
+                              timeout, f"{n} messages in the sink")
+        except WaitTimeout:
+            return self.messages()
 
     def clear(self):
         for p in glob.glob(os.path.join(self.spool, "*.json")) + glob.glob(os.path.join(self.spool, "*.eml")):

@@ -4,10 +4,10 @@
 import os
 import pwd
 import re
-import time
 
 from .ports import free_port, wait_listen
 from .process import Proc, run
+from .waiting import WaitTimeout, wait_until
 
 SQUID = "/usr/sbin/squid"
 HELPERS = "/usr/lib/squid"
@@ -107,16 +107,19 @@ http_access deny all
 
     def access_lines(self, wait_for=None, timeout=5.0):
         """Lines of access.log (squid writes it lazily; optionally wait for a regex to appear)."""
-        deadline = time.monotonic() + timeout
-        while True:
+        def read():
             try:
                 with open(self.access_log, "rb") as f:
-                    lines = f.read().decode("utf-8", "replace").splitlines()
+                    return f.read().decode("utf-8", "replace").splitlines()
             except OSError:
-                lines = []
-            if wait_for is None or any(re.search(wait_for, l) for l in lines) or time.monotonic() > deadline:
-                return lines
-            time.sleep(0.1)
+                return []
+        if wait_for is not None:
+            try:
+                wait_until(lambda: any(re.search(wait_for, l) for l in read()), timeout,
+                           f"{wait_for!r} in {self.access_log}", interval=0.1)
+            except WaitTimeout:
+                pass  # the caller judges the lines there are
+        return read()
 
     @property
     def url(self):

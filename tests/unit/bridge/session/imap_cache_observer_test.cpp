@@ -4,6 +4,7 @@
 // failed SELECT, pipelining, RENAME/DELETE, CLOSE, hostile input and the bounds.
 #include "bridge/session/imap_cache_observer.h"
 
+#include "bridge/session/imap_command_filter.h"
 #include "bridge/session/imap_response_filter.h"
 #include "protocol/limits.h"
 #include "store/message_digests.h"
@@ -78,16 +79,19 @@ struct Outcome {
 enum class Upstream { OwnFramer, ResponseFilter };
 
 // A relay filter passing bytes on unchanged and handing a bare framer's events to `observer`.
-Relay::Filter framed_by_own_framer(std::shared_ptr<ImapCacheObserver> observer) {
+Relay::Filter framed_by_own_framer(std::shared_ptr<ImapCacheObserver> observer,
+                                   std::shared_ptr<ImapCommandFilter> commands) {
     auto framer =
         std::make_shared<protocol::imap::StreamFramer>(protocol::imap::StreamFramer::Options{
             .direction = protocol::imap::StreamFramer::Direction::ServerToClient,
             .max_line = 1024 * 1024,
             .max_literal = protocol::limits::kMaxRelayLiteral});
-    return [observer, framer](std::string_view in, RelayOutput& out) {
+    return [observer, commands, framer](std::string_view in, RelayOutput& out) {
         out.append(in);
-        framer->feed(
-            in, [&](const protocol::imap::StreamEvent& event) { observer->upstream_event(event); });
+        framer->feed(in, [&](const protocol::imap::StreamEvent& event) {
+            commands->upstream_event(event);
+            observer->upstream_event(event);
+        });
     };
 }
 
@@ -117,10 +121,17 @@ Outcome run(const std::vector<Step>& steps, std::size_t chunk = 0,
         options,
         memo == LineMemo::On ? ImapCacheObserver::Generation([generation] { return *generation; })
                              : ImapCacheObserver::Generation());
-    auto client_filter = ImapCacheObserver::client_filter(observer);
-    Relay::Filter upstream_filter = framed_by_own_framer(observer);
+    // As the session wires it: the client stream framed once by an ImapCommandFilter.
+    auto commands = std::make_shared<ImapCommandFilter>();
+    commands->observe(
+        [observer](const protocol::imap::StreamEvent& event) { observer->client_event(event); });
+    auto client_filter = ImapCommandFilter::wrap(commands);
+    Relay::Filter upstream_filter = framed_by_own_framer(observer, commands);
     if (upstream == Upstream::ResponseFilter) {
         auto responses = std::make_shared<ImapResponseFilter>(nullptr);
+        responses->observe([commands](const protocol::imap::StreamEvent& event) {
+            commands->upstream_event(event);
+        });
         responses->observe([observer](const protocol::imap::StreamEvent& event) {
             observer->upstream_event(event);
         });
@@ -295,13 +306,16 @@ TEST(ImapCacheObserver, ADroppedUpdateIsNeverPassedOver) {
             return false;  // the queue was full
         },
         ImapCacheObserver::Options{}, [&] { return generation; });
-    auto upstream = framed_by_own_framer(observer);
+    auto commands = std::make_shared<ImapCommandFilter>();
+    commands->observe(
+        [observer](const protocol::imap::StreamEvent& event) { observer->client_event(event); });
+    auto upstream = framed_by_own_framer(observer, commands);
     std::string forwarded;
     RelayOutput output(forwarded);
-    observer->client_bytes("a1 SELECT INBOX\r\n");
+    commands->feed("a1 SELECT INBOX\r\n");
     upstream(kSelectInbox, output);
     for (int i = 0; i < 3; ++i) {
-        observer->client_bytes("a" + std::to_string(i + 2) + " UID FETCH 1 (UID FLAGS)\r\n");
+        commands->feed("a" + std::to_string(i + 2) + " UID FETCH 1 (UID FLAGS)\r\n");
         upstream("* 1 FETCH (UID 5 FLAGS ())\r\na" + std::to_string(i + 2) + " OK done\r\n",
                  output);
     }

@@ -1,6 +1,7 @@
 // Tests for the pre-login IMAP command parser: every command it knows, every argument form, and
 // hostile inputs (bad tags, escapes, literal sizes, nesting, argument counts). A last test runs
 // commands through StreamFramer split at every boundary, as the session will, before parsing.
+// The MailboxCommands tests cover the reader of SELECT/EXAMINE/RENAME/DELETE the cache uses.
 #include "protocol/imap/command_parser.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,8 @@
 
 namespace mb::protocol::imap {
 namespace {
+
+using namespace std::string_literals;
 
 Command parsed(std::string_view input) {
     auto result = parse_command(input);
@@ -257,6 +260,76 @@ TEST(ImapCommandParser, CommandsGatheredFromSplitFeedsParseTheSame) {
     std::vector<std::string> bytes;
     for (char c : input) bytes.emplace_back(1, c);
     EXPECT_EQ(login(parsed(gather(bytes))).user, "alice");
+}
+
+TEST(MailboxCommands, PeekFindsTagNameAndUidPrefix) {
+    auto head = peek_command("a1 uid fetch 1:* (FLAGS)\r\n");
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->tag, "a1");
+    EXPECT_EQ(head->name, "FETCH");
+    EXPECT_TRUE(head->uid);
+    EXPECT_EQ(head->kind, MailboxCommandKind::Other);
+    head = peek_command("b2 Select {5}\r\n");
+    ASSERT_TRUE(head);
+    EXPECT_EQ(head->kind, MailboxCommandKind::Select);
+    EXPECT_FALSE(peek_command("").has_value());
+    EXPECT_FALSE(peek_command("tag\r\n").has_value());
+    EXPECT_FALSE(peek_command("t+ SELECT x\r\n").has_value());
+    EXPECT_FALSE(peek_command("t UID\r\n").has_value());
+}
+
+TEST(MailboxCommands, ParsesMailboxNamesInEveryForm) {
+    auto select = parse_mailbox_command("A1 SELECT INBOX\r\n");
+    ASSERT_TRUE(select.ok()) << select.error().message;
+    EXPECT_EQ(select->head.kind, MailboxCommandKind::Select);
+    EXPECT_EQ(select->mailbox, "INBOX");
+    auto examine = parse_mailbox_command("A2 EXAMINE \"Sent \\\"Items\\\"\" (CONDSTORE)\r\n");
+    ASSERT_TRUE(examine.ok()) << examine.error().message;
+    EXPECT_EQ(examine->head.kind, MailboxCommandKind::Examine);
+    EXPECT_EQ(examine->mailbox, "Sent \"Items\"");
+    auto utf7 = parse_mailbox_command("A3 DELETE Entw&APw-rfe\r\n");
+    ASSERT_TRUE(utf7.ok());
+    EXPECT_EQ(utf7->mailbox, "Entw&APw-rfe");
+    const std::string eight_bit = "A4 RENAME {4}\r\na\0\xff]"s + " {2+}\r\nb \r\n";
+    auto rename = parse_mailbox_command(eight_bit);
+    ASSERT_TRUE(rename.ok()) << rename.error().message;
+    EXPECT_EQ(rename->head.kind, MailboxCommandKind::Rename);
+    EXPECT_EQ(rename->mailbox, "a\0\xff]"s);
+    EXPECT_EQ(rename->new_name, "b ");
+    // The literal is one byte shorter than what follows: the rest is an unexpected argument.
+    EXPECT_FALSE(parse_mailbox_command("A4 RENAME {4}\r\nabcd {1}\r\nbc\r\n").ok());
+    auto rename_plain = parse_mailbox_command("A5 rename old \"new\"\r\n");
+    ASSERT_TRUE(rename_plain.ok());
+    EXPECT_EQ(rename_plain->new_name, "new");
+}
+
+TEST(MailboxCommands, RejectsHostileCommands) {
+    for (std::string command : std::vector<std::string>{
+             "A1 SELECT\r\n", "A1 SELECT \r\n", "A1 SELECT \"open\r\n", "A1 SELECT {9}\r\nab\r\n",
+             "A1 SELECT {x}\r\nab\r\n", "A1 SELECT INBOX extra\r\n", "A1 SELECT INBOX",
+             "A1 RENAME a\r\n", "A1 FETCH 1 (UID)\r\n", "A1 UID SELECT INBOX\r\n",
+             "A1 SELECT \"a\0b\"\r\n"s, "A1 SELECT (x)\r\n"}) {
+        EXPECT_FALSE(parse_mailbox_command(command).ok()) << command;
+    }
+}
+
+TEST(MailboxCommands, SelectParametersMayNestAndNamesMaySpanLiterals) {
+    auto qresync = parse_mailbox_command(
+        "A6 SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541))\r\n");
+    ASSERT_TRUE(qresync.ok()) << qresync.error().message;
+    EXPECT_EQ(qresync->mailbox, "INBOX");
+    auto literal = parse_mailbox_command("A7 EXAMINE {3+}\r\nx y (CONDSTORE)\r\n");
+    ASSERT_TRUE(literal.ok()) << literal.error().message;
+    EXPECT_EQ(literal->mailbox, "x y");
+    EXPECT_FALSE(parse_mailbox_command("A8 DELETE INBOX (x)\r\n").ok());
+    EXPECT_FALSE(parse_mailbox_command("A8 SELECT INBOX (a) (b)\r\n").ok());
+    EXPECT_FALSE(parse_mailbox_command("A8 SELECT ~{5}\r\nINBOX\r\n").ok());
+    EXPECT_FALSE(parse_mailbox_command("A8 SELECT \"a\\b\"\r\n").ok());  // strict escapes
+    const std::string too_big = std::to_string(limits::kMaxPreAuthCommand + 1);
+    EXPECT_FALSE(parse_mailbox_command("A8 SELECT {" + too_big + "}\r\nx\r\n").ok());
+    EXPECT_FALSE(peek_command("a NOOP\r\nb NOOP\r\n").has_value());
+    EXPECT_FALSE(peek_command("a NOOP(\r\n").has_value());
+    EXPECT_FALSE(peek_command(std::string(limits::kMaxTagLength + 1, 't') + " NOOP\r\n"));
 }
 
 }  // namespace

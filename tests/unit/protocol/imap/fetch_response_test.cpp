@@ -1,4 +1,4 @@
-// Tests for ResponseUnitParser and the cache-related command reader: FETCH items with literals,
+// Tests for ResponseUnitParser: FETCH items with literals,
 // NIL, 8-bit and NUL bytes, huge skipped BODY literals, the size bound, every other tracked
 // response, hostile input; each input fed whole, one byte at a time and split at every boundary
 // through StreamFramer.
@@ -278,57 +278,6 @@ TEST(UidSet, Ranges) {
     EXPECT_EQ(*set, (std::vector<UidRange>{{1, 1}, {3, 5}, {4294967295u, 4294967295u}}));
     for (const char* bad : {"", "0", "1:", ":1", "1,,2", "4294967296", "a", "1:2:3"})
         EXPECT_FALSE(parse_uid_set(bad).ok()) << bad;
-}
-
-TEST(MailboxCommands, PeekFindsTagNameAndUidPrefix) {
-    auto head = peek_command("a1 uid fetch 1:* (FLAGS)\r\n");
-    ASSERT_TRUE(head);
-    EXPECT_EQ(head->tag, "a1");
-    EXPECT_EQ(head->name, "FETCH");
-    EXPECT_TRUE(head->uid);
-    EXPECT_EQ(head->kind, MailboxCommandKind::Other);
-    head = peek_command("b2 Select {5}\r\n");
-    ASSERT_TRUE(head);
-    EXPECT_EQ(head->kind, MailboxCommandKind::Select);
-    EXPECT_FALSE(peek_command("").has_value());
-    EXPECT_FALSE(peek_command("tag\r\n").has_value());
-    EXPECT_FALSE(peek_command("t+ SELECT x\r\n").has_value());
-    EXPECT_FALSE(peek_command("t UID\r\n").has_value());
-}
-
-TEST(MailboxCommands, ParsesMailboxNamesInEveryForm) {
-    auto select = parse_mailbox_command("A1 SELECT INBOX\r\n");
-    ASSERT_TRUE(select.ok()) << select.error().message;
-    EXPECT_EQ(select->head.kind, MailboxCommandKind::Select);
-    EXPECT_EQ(select->mailbox, "INBOX");
-    auto examine = parse_mailbox_command("A2 EXAMINE \"Sent \\\"Items\\\"\" (CONDSTORE)\r\n");
-    ASSERT_TRUE(examine.ok()) << examine.error().message;
-    EXPECT_EQ(examine->head.kind, MailboxCommandKind::Examine);
-    EXPECT_EQ(examine->mailbox, "Sent \"Items\"");
-    auto utf7 = parse_mailbox_command("A3 DELETE Entw&APw-rfe\r\n");
-    ASSERT_TRUE(utf7.ok());
-    EXPECT_EQ(utf7->mailbox, "Entw&APw-rfe");
-    const std::string eight_bit = "A4 RENAME {4}\r\na\0\xff]"s + " {2+}\r\nb \r\n";
-    auto rename = parse_mailbox_command(eight_bit);
-    ASSERT_TRUE(rename.ok()) << rename.error().message;
-    EXPECT_EQ(rename->head.kind, MailboxCommandKind::Rename);
-    EXPECT_EQ(rename->mailbox, "a\0\xff]"s);
-    EXPECT_EQ(rename->new_name, "b ");
-    // The literal is one byte shorter than what follows: the rest is an unexpected argument.
-    EXPECT_FALSE(parse_mailbox_command("A4 RENAME {4}\r\nabcd {1}\r\nbc\r\n").ok());
-    auto rename_plain = parse_mailbox_command("A5 rename old \"new\"\r\n");
-    ASSERT_TRUE(rename_plain.ok());
-    EXPECT_EQ(rename_plain->new_name, "new");
-}
-
-TEST(MailboxCommands, RejectsHostileCommands) {
-    for (std::string command : std::vector<std::string>{
-             "A1 SELECT\r\n", "A1 SELECT \r\n", "A1 SELECT \"open\r\n", "A1 SELECT {9}\r\nab\r\n",
-             "A1 SELECT {x}\r\nab\r\n", "A1 SELECT INBOX extra\r\n", "A1 SELECT INBOX",
-             "A1 RENAME a\r\n", "A1 FETCH 1 (UID)\r\n", "A1 UID SELECT INBOX\r\n",
-             "A1 SELECT \"a\0b\"\r\n"s, "A1 SELECT (x)\r\n"}) {
-        EXPECT_FALSE(parse_mailbox_command(command).ok()) << command;
-    }
 }
 
 }  // namespace

@@ -282,6 +282,18 @@ TEST(ImapStreamFramer, FeedReportsEveryEventOfAChunk) {
     EXPECT_FALSE(framer.at_unit_start());
 }
 
+TEST(ImapStreamFramer, ASegmentThatSpannedFeedsIsNotHeldOnceReturned) {
+    StreamFramer framer(client_options());
+    auto ignore = [](const StreamEvent&) {};
+    framer.feed("a1 NO", ignore);
+    EXPECT_FALSE(framer.at_unit_start());
+    framer.feed("OP\r\n", ignore);  // returned from the framer's own buffer
+    EXPECT_TRUE(framer.at_unit_start());
+    framer.feed("a2 APPEND x {1}\r", ignore);
+    framer.feed("\n", ignore);
+    EXPECT_FALSE(framer.at_unit_start());
+}
+
 TEST(ImapStreamFramer, FeedGoesOnAfterAUsableError) {
     StreamFramer framer(client_options(3));
     std::vector<Recorded> events;
