@@ -20,7 +20,7 @@ import time
 
 import mailbridge_process
 from bridge_fixtures import ALICE, LOCAL_PASSWORD, RawImap, imaps_bridge
-from imap_throughput import seed_bulk, timed_fetch
+from bench_support import seed_bulk, timed_fetch
 from rig.ports import free_port, wait_listen
 from rig.process import Proc
 from rig.stack import Rig
