@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bridge/health/metrics.h"
 #include "bridge/net/tls_stream.h"
 #include "bridge/session/imap_session.h"
 #include "bridge/session/pop3_session.h"

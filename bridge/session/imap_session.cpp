@@ -16,6 +16,7 @@
 #include "protocol/limits.h"
 #include "protocol/printable_text.h"
 #include "protocol/sasl/plain.h"
+#include "store/cache_writer.h"
 
 namespace mb::session {
 namespace imap = protocol::imap;

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bridge/health/metrics.h"
 #include "bridge/net/tls_stream.h"
 #include "bridge/session/smtp_relay_trace.h"
 #include "bridge/session/smtp_upstream.h"
