@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "protocol/imap/command_builder.h"
 #include "protocol/imap/response_parser.h"
 #include "protocol/imap/string_quoting.h"
 #include "protocol/sasl/login.h"
@@ -90,7 +91,7 @@ void ImapUpstream::on_greeting(std::string_view line) {
 void ImapUpstream::request_capabilities() {
     pending_tag_ = next_tag();
     state_ = State::capability;
-    send(pending_tag_ + " CAPABILITY\r\n");
+    send(imap::capability_command(pending_tag_));
     arm_timer("CAPABILITY");
 }
 
@@ -126,7 +127,7 @@ void ImapUpstream::capabilities_known() {
     }
     pending_tag_ = next_tag();
     state_ = State::starttls;
-    send(pending_tag_ + " STARTTLS\r\n");
+    send(imap::starttls_command(pending_tag_));
     arm_timer("STARTTLS");
 }
 
@@ -166,12 +167,11 @@ void ImapUpstream::authenticate(const std::string& user, const Secret& token, Au
 
 void ImapUpstream::send_authenticate(std::string_view mechanism, Secret response) {
     std::vector<std::string_view> caps(capabilities_.begin(), capabilities_.end());
-    const std::string command = pending_tag_ + " AUTHENTICATE " + std::string(mechanism);
     if (imap::has_capability(caps, "SASL-IR")) {
-        send_secret(Secret(command + " " + response.reveal() + "\r\n"));
+        send_secret(imap::authenticate_command(pending_tag_, mechanism, response));
         initial_response_.reset();
     } else {
-        send(command + "\r\n");
+        send(imap::authenticate_command(pending_tag_, mechanism));
         initial_response_ = std::move(response);
     }
 }
@@ -188,7 +188,7 @@ void ImapUpstream::authenticate_password(const std::string& user, const Secret& 
         send_authenticate("PLAIN", std::move(*response));
     } else if (imap::has_capability(caps, "AUTH=LOGIN")) {
         set_password_method("LOGIN");
-        send(pending_tag_ + " AUTHENTICATE LOGIN\r\n");
+        send(imap::authenticate_command(pending_tag_, "LOGIN"));
         initial_response_ = Secret(sasl::encode_login_user(user));
         second_response_ = sasl::encode_login_password(password);
     } else if (!imap::has_capability(caps, "LOGINDISABLED")) {
@@ -222,12 +222,12 @@ void ImapUpstream::on_auth_line(std::string_view line, std::string_view rest) {
     if (!response) return;
     if (response->kind == imap::Response::Kind::Continuation) {
         if (initial_response_) {
-            send_secret(Secret(initial_response_->reveal() + "\r\n"));
+            send_secret(imap::sasl_response_line(*initial_response_));
             initial_response_ = std::exchange(second_response_, std::nullopt);
             return;
         }
         if (password_mode()) {  // PLAIN has no second challenge: cancel, the NO follows
-            send("*\r\n");
+            send(imap::sasl_cancel_line());
             return;
         }
         // The server's error challenge (base64 JSON): answer it so the tagged NO follows.
