@@ -2,6 +2,8 @@
 // upserts merge partial FETCH data into the stored row, and reads join through the owner's login.
 #include "store/cache_store.h"
 
+#include <sqlite3.h>
+
 #include <chrono>
 
 #include "protocol/imap/syntax.h"

@@ -2,6 +2,8 @@
 // pragmas, classification of the file's tables and the migration.
 #include "store/database.h"
 
+#include <sqlite3.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>

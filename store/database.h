@@ -5,8 +5,6 @@
 // returned in notices(). One Database per thread; it owns its connection.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -15,6 +13,9 @@
 
 #include "protocol/result.h"
 #include "store/migrations.h"
+
+// The SQLite handles by name only: <sqlite3.h> stays out of every header that includes the store.
+struct sqlite3;
 
 namespace mb::store {
 

@@ -1,6 +1,8 @@
 // Migration steps of the metadata cache schema and the runner that applies them.
 #include "store/migrations.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 
 #include "store/statement.h"

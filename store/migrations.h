@@ -3,13 +3,14 @@
 // missing steps in one transaction and records the version in the schema_version table.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "protocol/result.h"
+
+// The SQLite handle by name only: <sqlite3.h> stays out of every header that includes the store.
+struct sqlite3;
 
 namespace mb::store {
 

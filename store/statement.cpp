@@ -1,6 +1,8 @@
 // Statement implementation: thin calls into the SQLite C API with errors turned into values.
 #include "store/statement.h"
 
+#include <sqlite3.h>
+
 #include <utility>
 
 namespace mb::store {

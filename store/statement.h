@@ -3,14 +3,16 @@
 // bytes (BLOB-safe: embedded NULs and 8-bit bytes survive).
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "protocol/result.h"
+
+// The SQLite handles by name only: <sqlite3.h> stays out of every header that includes the store.
+struct sqlite3;
+struct sqlite3_stmt;
 
 namespace mb::store {
 

@@ -34,7 +34,11 @@
 #include "bridge/net/uv_timer.h"
 #include "bridge/oauth/authorization_runner.h"
 #include "bridge/oauth/token_manager.h"
+#include "bridge/session/account_directory.h"
+#include "bridge/session/local_password_checker.h"
+#include "bridge/session/login_guard.h"
 #include "bridge/session/session_services.h"
+#include "bridge/session/upstream_backoff.h"
 #include "bridge/version.h"
 
 namespace mb::daemon {

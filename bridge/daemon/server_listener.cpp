@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bridge/health/metrics.h"
 #include "bridge/net/tls_stream.h"
 #include "bridge/session/imap_session.h"
 #include "bridge/session/pop3_session.h"
@@ -70,7 +71,6 @@ void ServerListener::on_accept(std::unique_ptr<net::TcpStream> stream) {
         client = std::make_unique<net::TlsStream>(std::move(client), std::move(channel.value()));
     }
     auto session = make_session(std::move(client));
-    if (!session) return;
     auto* raw = session.get();
     sessions_.emplace(raw, std::move(session));
     ++active_sessions_;
@@ -80,15 +80,14 @@ void ServerListener::on_accept(std::unique_ptr<net::TcpStream> stream) {
 std::unique_ptr<session::Session> ServerListener::make_session(
     std::unique_ptr<net::ByteStream> stream) {
     switch (services_->server->protocol) {
-        case config::Protocol::imap:
-            return std::make_unique<session::ImapSession>(services_, std::move(stream), *this);
         case config::Protocol::pop3:
             return std::make_unique<session::Pop3Session>(services_, std::move(stream), *this);
         case config::Protocol::smtp:
             return std::make_unique<session::SmtpSession>(services_, std::move(stream), *this);
+        case config::Protocol::imap:
+            break;
     }
-    spdlog::error("server {}: this protocol is not served yet", services_->server->name);
-    return nullptr;
+    return std::make_unique<session::ImapSession>(services_, std::move(stream), *this);
 }
 
 void ServerListener::refuse(std::unique_ptr<net::TcpStream> stream) {

@@ -115,7 +115,11 @@ Result<std::unique_ptr<TlsChannel>> TlsChannel::client(const TlsClientContext& c
     SSL* ssl = channel->ssl_;
     SSL_set_connect_state(ssl);
     const bool ip = is_ip_literal(host);
+// OpenSSL's SSL_set_tlsext_host_name is a macro with a C-style cast; it has no function form.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
     if (!ip && SSL_set_tlsext_host_name(ssl, host.c_str()) != 1) {
+#pragma GCC diagnostic pop
         return make_error("cannot use \"" + host +
                           "\" as TLS server name: " + take_openssl_errors("invalid name"));
     }

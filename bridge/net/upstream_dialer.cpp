@@ -130,12 +130,11 @@ void UpstreamDialer::dial(const DialTarget& target, std::chrono::milliseconds ti
 }
 
 void UpstreamDialer::connect_proxy(Ready ready) {
-    const ProxyTarget& proxy = *target_.proxy;
     auto tcp_started = std::chrono::steady_clock::now();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline_at_ - std::chrono::steady_clock::now());
     connector_.connect(
-        proxy.host, proxy.port, left + std::chrono::milliseconds(1000),
+        target_.proxy->host, target_.proxy->port, left + std::chrono::milliseconds(1000),
         [this, tcp_started, ready = std::move(ready)](Result<std::unique_ptr<TcpStream>> result) {
             timings_.tcp = since(tcp_started);
             const ProxyTarget& proxy = *target_.proxy;

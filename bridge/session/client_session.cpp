@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bridge/health/metrics.h"
 #include "bridge/net/tls_stream.h"
 #include "protocol/printable_text.h"
 

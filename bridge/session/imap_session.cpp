@@ -9,6 +9,7 @@
 #include "bridge/session/upstream_settings.h"
 #include "protocol/imap/response_builder.h"
 #include "protocol/limits.h"
+#include "store/cache_writer.h"
 
 namespace mb::session {
 namespace imap = protocol::imap;

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "protocol/imap/command_builder.h"
 #include "protocol/imap/response_parser.h"
 #include "protocol/imap/string_quoting.h"
 
@@ -86,7 +87,7 @@ void ImapUpstream::on_greeting(std::string_view line) {
 void ImapUpstream::request_capabilities() {
     pending_tag_ = next_tag();
     state_ = State::capability;
-    send(pending_tag_ + " CAPABILITY\r\n");
+    send(imap::capability_command(pending_tag_));
     arm_timer("CAPABILITY");
 }
 
@@ -115,7 +116,7 @@ void ImapUpstream::capabilities_known() {
     if (!require_starttls(has_capability("STARTTLS"), "STARTTLS")) return;
     pending_tag_ = next_tag();
     state_ = State::starttls;
-    send(pending_tag_ + " STARTTLS\r\n");
+    send(imap::starttls_command(pending_tag_));
     arm_timer("STARTTLS");
 }
 
@@ -152,12 +153,11 @@ std::optional<Secret> ImapUpstream::send_auth_command(std::string_view mechanism
                                                       std::optional<Secret> initial) {
     pending_tag_ = next_tag();
     state_ = State::authenticating;
-    const std::string command = pending_tag_ + " AUTHENTICATE " + std::string(mechanism);
     if (initial && has_capability("SASL-IR")) {
-        send_secret(Secret(command + " " + initial->reveal() + "\r\n"));
+        send_secret(imap::authenticate_command(pending_tag_, mechanism, *initial));
         return std::nullopt;
     }
-    send(command + "\r\n");
+    send(imap::authenticate_command(pending_tag_, mechanism));
     return initial;
 }
 

@@ -4,26 +4,44 @@
 // reload never pulls settings from under a running session.
 #pragma once
 
-#include <uv.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "bridge/config/config_model.h"
-#include "bridge/health/metric_labels.h"
-#include "bridge/health/metrics.h"
-#include "bridge/net/proxy_tunnel.h"
-#include "bridge/net/tls_context.h"
-#include "bridge/oauth/secret_cache.h"
-#include "bridge/oauth/token_manager.h"
-#include "bridge/session/account_directory.h"
-#include "bridge/session/local_password_checker.h"
-#include "bridge/session/login_guard.h"
-#include "bridge/session/upstream_backoff.h"
-#include "store/cache_writer.h"
+#include "bridge/net/proxy_target.h"
+
+// The services by name only: a session header that includes this one does not pull in their
+// definitions (the token manager, the cache writer and, below them, SQLite).
+struct uv_loop_s;
+typedef struct uv_loop_s uv_loop_t;
+
+namespace mb::config {
+struct Config;
+struct ServerSettings;
+}  // namespace mb::config
+namespace mb::health {
+enum class LoginResult;
+class Metrics;
+}  // namespace mb::health
+namespace mb::net {
+class TlsClientContext;
+class TlsServerContext;
+}  // namespace mb::net
+namespace mb::oauth {
+class SecretCache;
+class TokenManager;
+}  // namespace mb::oauth
+namespace mb::store {
+class CacheWriter;
+}  // namespace mb::store
+namespace mb::session {
+class AccountDirectory;
+class LocalPasswordChecker;
+class LoginGuard;
+class UpstreamBackoff;
+}  // namespace mb::session
 
 namespace mb::session {
 
@@ -53,15 +71,10 @@ struct SessionServices {
     std::shared_ptr<net::TlsServerContext> local_tls;  // null when local_tls = "none"
     std::optional<net::ProxyTarget> proxy;  // the listener's [[proxy]], password resolved
 
-    std::chrono::milliseconds connect_timeout() const {
-        return std::chrono::seconds(config->daemon.connect_timeout);
-    }
-    std::chrono::seconds idle_timeout() const {
-        return std::chrono::seconds(config->daemon.idle_timeout);
-    }
-    std::chrono::seconds prelogin_timeout() const {
-        return std::chrono::seconds(config->daemon.prelogin_timeout);
-    }
+    // [daemon] timeouts of this generation's configuration.
+    std::chrono::milliseconds connect_timeout() const;
+    std::chrono::seconds idle_timeout() const;
+    std::chrono::seconds prelogin_timeout() const;
 };
 
 }  // namespace mb::session

@@ -5,6 +5,8 @@
 
 #include <utility>
 
+#include "bridge/health/metrics.h"
+#include "bridge/session/account_directory.h"
 #include "protocol/http/no_proxy.h"
 #include "protocol/printable_text.h"
 #include "protocol/throttle_hint.h"

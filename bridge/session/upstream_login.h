@@ -15,7 +15,9 @@
 #include "bridge/health/metric_labels.h"
 #include "bridge/oauth/token_manager.h"
 #include "bridge/session/local_password_checker.h"
+#include "bridge/session/login_guard.h"
 #include "bridge/session/session_services.h"
+#include "bridge/session/upstream_backoff.h"
 #include "bridge/session/upstream_conversation.h"
 
 namespace mb::session {

@@ -29,15 +29,4 @@ std::string authenticate_command(std::string_view tag, std::string_view mechanis
     return std::string(tag) + " AUTHENTICATE " + std::string(mechanism) + "\r\n";
 }
 
-Secret sasl_response_line(const Secret& response_base64) {
-    std::string line;
-    line.reserve(response_base64.reveal().size() + 2);
-    line.append(response_base64.reveal()).append("\r\n");
-    return Secret(std::move(line));
-}
-
-std::string sasl_cancel_line() {
-    return "*\r\n";
-}
-
 }  // namespace mb::protocol::imap

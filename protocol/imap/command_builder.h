@@ -19,13 +19,8 @@ std::string logout_command(std::string_view tag);
 // response is sent as "=". `initial_response_base64` is already base64 (see protocol/sasl).
 Secret authenticate_command(std::string_view tag, std::string_view mechanism,
                             const Secret& initial_response_base64);
-// "<tag> AUTHENTICATE <mechanism>\r\n": for servers without SASL-IR; answer the "+" with
-// sasl_response_line().
+// "<tag> AUTHENTICATE <mechanism>\r\n": for servers without SASL-IR (the responses follow the
+// server's "+", see protocol/sasl/client_exchange).
 std::string authenticate_command(std::string_view tag, std::string_view mechanism);
-
-// One client line of a SASL exchange: the base64 response and CRLF.
-Secret sasl_response_line(const Secret& response_base64);
-// "*\r\n": abandons the SASL exchange (RFC 3501 §6.2.2).
-std::string sasl_cancel_line();
 
 }  // namespace mb::protocol::imap

@@ -427,8 +427,13 @@ Result<ResponseUnit> ResponseUnitParser::finish() {
             return ResponseUnit{};
         case State::Single:
             return read_single_line(line);
-        case State::AfterList:
-            return ResponseUnit{std::move(fetch)};
+        case State::AfterList: {
+            // Built in place: moving a FetchData variant into the Result made GCC 12 report
+            // -Wmaybe-uninitialized inside the variant's move (a false positive).
+            Result<ResponseUnit> unit{ResponseUnit{}};
+            unit->emplace<FetchData>(std::move(fetch));
+            return unit;
+        }
         case State::ItemName:
         case State::ItemValue:
         case State::Literal:

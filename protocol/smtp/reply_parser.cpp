@@ -44,8 +44,8 @@ std::string Reply::text() const {
     std::string out;
     for (const std::string& line : lines) {
         std::string_view part = line;
-        if (auto code = enhanced_code_prefix(part)) {
-            part.remove_prefix(code->size());
+        if (auto prefix = enhanced_code_prefix(part)) {
+            part.remove_prefix(prefix->size());
             if (!part.empty()) part.remove_prefix(1);
         }
         if (part.empty()) continue;

@@ -11,7 +11,6 @@ TEST(ImapCommandBuilder, PlainCommands) {
     EXPECT_EQ(starttls_command("mb2"), "mb2 STARTTLS\r\n");
     EXPECT_EQ(logout_command("mb3"), "mb3 LOGOUT\r\n");
     EXPECT_EQ(authenticate_command("mb4", "XOAUTH2"), "mb4 AUTHENTICATE XOAUTH2\r\n");
-    EXPECT_EQ(sasl_cancel_line(), "*\r\n");
 }
 
 TEST(ImapCommandBuilder, AuthenticateWithInitialResponse) {
@@ -19,11 +18,6 @@ TEST(ImapCommandBuilder, AuthenticateWithInitialResponse) {
               "mb5 AUTHENTICATE OAUTHBEARER bixhPWE=\r\n");
     EXPECT_EQ(authenticate_command("mb6", "PLAIN", Secret("")).reveal(),
               "mb6 AUTHENTICATE PLAIN =\r\n");
-}
-
-TEST(ImapCommandBuilder, SaslResponseLine) {
-    EXPECT_EQ(sasl_response_line(Secret("AQ==")).reveal(), "AQ==\r\n");
-    EXPECT_EQ(sasl_response_line(Secret("")).reveal(), "\r\n");
 }
 
 }  // namespace
