@@ -3,6 +3,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bridge/session/account_directory.h"
+#include "bridge/session/local_password_checker.h"
+#include "bridge/session/login_guard.h"
+#include "bridge/session/upstream_backoff.h"
+
 namespace mb::daemon {
 
 Result<std::shared_ptr<const session::SessionServices>> build_services(

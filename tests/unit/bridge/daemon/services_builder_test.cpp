@@ -8,6 +8,10 @@
 #include <string>
 
 #include "bridge/config/config_loader.h"
+#include "bridge/health/metrics.h"
+#include "bridge/session/account_directory.h"
+#include "bridge/session/login_guard.h"
+#include "bridge/session/upstream_backoff.h"
 
 namespace mb::daemon {
 namespace {
