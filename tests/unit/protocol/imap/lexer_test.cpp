@@ -74,7 +74,8 @@ TEST(ImapLexer, LiteralsWithBodies) {
     ASSERT_TRUE(token.ok());
     EXPECT_EQ(token.raw, "ab\r\nc");
     EXPECT_EQ(token.length, 10u);
-    token = scan_literal("{3+}\nx\0y rest"s, kNoLimit);
+    const std::string non_sync = "{3+}\nx\0y rest"s;  // the token's views point into it
+    token = scan_literal(non_sync, kNoLimit);
     ASSERT_TRUE(token.ok());
     EXPECT_EQ(token.raw, "x\0y"s);
     EXPECT_TRUE(token.literal->non_sync);
