@@ -1,6 +1,8 @@
 // Forwarding, backpressure, idle timeout and close handling of Relay.
 #include "bridge/session/relay.h"
 
+#include <spdlog/spdlog.h>
+
 #include "bridge/health/metrics.h"
 
 namespace mb::session {
@@ -10,7 +12,8 @@ Relay::Relay(std::unique_ptr<net::ByteStream> client, std::unique_ptr<net::ByteS
     : client_(std::move(client)),
       upstream_(std::move(upstream)),
       options_(options),
-      handlers_(std::move(handlers)) {
+      handlers_(std::move(handlers)),
+      idle_timer_(client_->loop()) {
     to_upstream_ = {client_.get(), upstream_.get(), Side::client, {}, 0, false};
     to_client_ = {upstream_.get(), client_.get(), Side::upstream, {}, 0, false};
 }
@@ -104,30 +107,20 @@ void Relay::shut_down(std::string client_goodbye) {
 
 void Relay::arm_idle_timer() {
     if (options_.idle_timeout.count() <= 0) return;
-    if (!idle_timer_.is_open()) {
-        idle_timer_.open([this](uv_timer_t* t) { return uv_timer_init(client_->loop(), t); });
-        idle_timer_.get()->data = this;
-    }
     last_activity_ = uv_now(client_->loop());
-    uint64_t timeout = static_cast<uint64_t>(options_.idle_timeout.count()) * 1000;
-    uv_timer_start(
-        idle_timer_.get(),
-        [](uv_timer_t* t) {
-            if (t->data) static_cast<Relay*>(t->data)->on_idle_timer();
-        },
-        timeout, 0);
+    schedule_idle_check(options_.idle_timeout);
+}
+
+void Relay::schedule_idle_check(std::chrono::milliseconds delay) {
+    if (auto armed = idle_timer_.start(delay, [this] { on_idle_timer(); }); !armed)
+        spdlog::warn("relay: no idle timeout for this session: {}", armed.error().message);
 }
 
 void Relay::on_idle_timer() {
-    uint64_t timeout = static_cast<uint64_t>(options_.idle_timeout.count()) * 1000;
-    uint64_t silent = uv_now(client_->loop()) - last_activity_;
+    const std::chrono::milliseconds timeout = options_.idle_timeout;
+    const std::chrono::milliseconds silent(uv_now(client_->loop()) - last_activity_);
     if (silent < timeout) {
-        uv_timer_start(
-            idle_timer_.get(),
-            [](uv_timer_t* t) {
-                if (t->data) static_cast<Relay*>(t->data)->on_idle_timer();
-            },
-            timeout - silent, 0);
+        schedule_idle_check(timeout - silent);
         return;
     }
     shut_down(handlers_.on_idle ? handlers_.on_idle() : std::string());

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "bridge/net/byte_stream.h"
-#include "bridge/net/uv_handle.h"
+#include "bridge/net/uv_timer.h"
 #include "bridge/session/relay_output.h"
 
 namespace mb::health {
@@ -82,6 +82,7 @@ class Relay {
     void on_closed(Side side, const net::CloseReason& reason);
     void arm_idle_timer();
     void on_idle_timer();
+    void schedule_idle_check(std::chrono::milliseconds delay);
     void maybe_finish();
 
     std::unique_ptr<net::ByteStream> client_;
@@ -93,7 +94,7 @@ class Relay {
     bool client_closed_ = false;
     bool upstream_closed_ = false;
     bool finished_ = false;
-    net::UvHandle<uv_timer_t> idle_timer_;
+    net::UvTimer idle_timer_;
     uint64_t last_activity_ = 0;
     RelayOutput output_;  // a filter's output for the chunk being forwarded
 };
